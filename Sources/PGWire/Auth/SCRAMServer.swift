@@ -36,11 +36,13 @@ public struct SCRAMCredentials: Sendable, Hashable {
 /// ErrorResponse (SQLSTATE 28P01), as PostgreSQL does, rather than an `e=` message.
 public struct SCRAMServer: Sendable {
     enum State: Sendable {
+        /// Nothing received yet; the client speaks first in SCRAM.
         case awaitingClientFirst
         /// server-first sent; what client-final must match.
         case awaitingClientFinal(gs2Header: [UInt8], combinedNonce: [UInt8], authMessagePrefix: [UInt8])
         /// The client proved it knows the password.
         case authenticated
+        /// A message failed; the exchange cannot continue.
         case failed
     }
 
