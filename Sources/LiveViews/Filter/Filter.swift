@@ -17,11 +17,13 @@
 /// - `_like`/`_ilike`/`_nlike`/`_nilike` apply to String columns only (PostgreSQL has no
 ///   LIKE on enum or uuid without a cast, nor does Hasura offer it there);
 /// - JSON and Array columns accept only `_is_null`: their text form depends on the
-///   decoder, so equality on it would be a trap.
+///   decoder, so equality on it would be a trap;
+/// - String columns compare as Swift strings do: by Unicode scalar values after
+///   canonical normalisation (like PostgreSQL's "C" collation on NFC text), never by locale.
 ///
 /// Two filters are equal, and hash alike, when their ``canonical`` texts are equal, so
 /// identical subscriptions can share one view however the client ordered its keys.
-public struct Filter: Sendable, Hashable {
+public struct Filter: Sendable, Hashable, CustomStringConvertible {
     /// The compiled predicate, already simplified (constants folded, AND/OR flattened).
     let root: FilterNode
 
@@ -81,6 +83,9 @@ public struct Filter: Sendable, Hashable {
     public func matches(_ row: some ColumnValues) -> Bool {
         root.evaluate(row) == .true
     }
+
+    /// The canonical text, for logs.
+    public var description: String { canonical }
 
     public static func == (lhs: Filter, rhs: Filter) -> Bool {
         lhs.canonical == rhs.canonical

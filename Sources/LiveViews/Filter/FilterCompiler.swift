@@ -98,7 +98,15 @@ struct FilterCompiler {
             return leaf(index, isNull ? .isNull : .isNotNull, isNull ? "is_null" : "not_null")
 
         case "_eq", "_neq", "_gt", "_gte", "_lt", "_lte":
-            let comparison = FilterComparison(rawValue: String(name.dropFirst()))!
+            let comparison: FilterComparison =
+                switch name {
+                case "_eq": .equal
+                case "_neq": .notEqual
+                case "_gt": .greater
+                case "_gte": .greaterOrEqual
+                case "_lt": .less
+                default: .lessOrEqual
+                }
             try requireComparable(column, name, path: path)
             let value = try operandValue(operand, column: column, path: path)
             if case .enumeration(let type) = column.type, comparison != .equal, comparison != .notEqual,

@@ -80,7 +80,7 @@ indirect enum FilterNode: Sendable {
             var best: Pinned?
             for child in children {
                 guard case .test(let column, let test) = child, let values = test.pinnedValues else { continue }
-                if best == nil || values.count < best!.values.count {
+                if values.count < best?.values.count ?? Int.max {
                     best = Pinned(column: column, values: values)
                 }
             }
