@@ -260,3 +260,11 @@ struct BackendMalformed: Sendable, CustomTestStringConvertible {
         #expect(message == .parameterStatus(name: "TimeZone", value: "UTC"))
     }
 }
+
+extension BackendMessageTests {
+    @Test func dataRowValidationRefusesANegativeCountWithoutTrapping() {
+        #expect(DataRow.validated(columnCount: -1, bytes: [][...]) == nil)
+        #expect(DataRow.validated(columnCount: 1, bytes: [0xFF, 0xFF, 0xFF, 0xFF][...])?.columnCount == 1)
+        #expect(DataRow.validated(columnCount: 1, bytes: [0xFF, 0xFF, 0xFF][...]) == nil)
+    }
+}
