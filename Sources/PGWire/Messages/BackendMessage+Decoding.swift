@@ -42,7 +42,7 @@ extension BackendMessage {
             let raw = try reader.uint8("the transaction status")
             try reader.finish()
             guard let status = TransactionStatus(rawValue: raw) else {
-                throw reader.violation("unknown transaction status \(hexByte(raw)); expected 'I', 'T' or 'E'")
+                throw reader.violation("unknown transaction status \(FrameAssembler.hexByte(raw)); expected 'I', 'T' or 'E'")
             }
             return .readyForQuery(status)
         case UInt8(ascii: "T"):
@@ -76,7 +76,7 @@ extension BackendMessage {
             try PayloadReader(payload, message: "CopyDone ('c')").finish()
             return .copyDone
         default:
-            throw .protocolViolation("unexpected \(describeType(type))\(knownName(type)) from the server")
+            throw .protocolViolation("unexpected \(FrameAssembler.describeType(type))\(knownName(type)) from the server")
         }
     }
 

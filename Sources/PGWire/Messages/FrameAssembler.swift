@@ -152,29 +152,31 @@ struct FrameAssembler: Sendable {
     ) throws(PostgresError) {
         if length < 4 {
             throw .protocolViolation(
-                "invalid length \(length) for \(typed ? describeType(type) : "an untyped message"): "
+                "invalid length \(length) for \(typed ? Self.describeType(type) : "an untyped message"): "
                     + "a length counts its own 4 bytes, so it is at least 4; the stream is corrupt")
         }
         if length > maximum {
             throw PostgresError(
                 .messageTooLarge,
-                "\(typed ? describeType(type) : "an untyped message") of \(length) bytes exceeds "
+                "\(typed ? Self.describeType(type) : "an untyped message") of \(length) bytes exceeds "
                     + "the maximum of \(maximum) bytes; \(advice)")
         }
     }
 }
 
-/// Names a message type byte for errors: `'D' (0x44)`, or `0x01` when not printable.
-func describeType(_ type: UInt8) -> String {
-    let hex = hexByte(type)
-    if type >= 0x21 && type <= 0x7E {
-        return "message type '\(Character(Unicode.Scalar(type)))' (\(hex))"
+extension FrameAssembler {
+    /// Names a message type byte for errors: `'D' (0x44)`, or `0x01` when not printable.
+    static func describeType(_ type: UInt8) -> String {
+        let hex = Self.hexByte(type)
+        if type >= 0x21 && type <= 0x7E {
+            return "message type '\(Character(Unicode.Scalar(type)))' (\(hex))"
+        }
+        return "message type \(hex)"
     }
-    return "message type \(hex)"
-}
 
-/// `0x4A`: a byte in hex without Foundation.
-func hexByte(_ byte: UInt8) -> String {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F"]
-    return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
+    /// `0x4A`: a byte in hex without Foundation.
+    static func hexByte(_ byte: UInt8) -> String {
+        let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F"]
+        return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
+    }
 }

@@ -133,9 +133,9 @@ extension FrontendMessage {
             if let name = unsupportedName(type) {
                 throw PostgresError(
                     .unsupported,
-                    "\(name) (\(describeType(type))) is not supported: this server speaks the simple query protocol only")
+                    "\(name) (\(FrameAssembler.describeType(type))) is not supported: this server speaks the simple query protocol only")
             }
-            throw .protocolViolation("unexpected \(describeType(type)) from the client")
+            throw .protocolViolation("unexpected \(FrameAssembler.describeType(type)) from the client")
         }
     }
 
