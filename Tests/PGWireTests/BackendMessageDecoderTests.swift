@@ -228,3 +228,28 @@ import Testing
         #expect(try decoder.next() == .commandComplete(tag: "COPY 1"))
     }
 }
+
+extension BackendMessageDecoderTests {
+    /// Corrupts each byte of a valid stream in turn: every outcome must be messages, a short read or
+    /// a thrown error (never a trap or a hang), and the decoder must never return more bytes than fed.
+    @Test(arguments: [UInt8(0x00), 0x7F, 0xFF])
+    func corruptingAnyByteNeverTraps(_ replacement: UInt8) {
+        let stream = CodecFixtures.stream(CodecFixtures.everyMessage)
+        var failures = 0
+        for position in stream.indices {
+            var corrupt = stream
+            corrupt[position] = replacement
+            var decoder = BackendMessageDecoder(maximumMessageSize: 4096)
+            decoder.feed(corrupt)
+            var decoded = 0
+            do {
+                while try decoder.next() != nil { decoded += 1 }
+            } catch {
+                failures += 1
+                #expect(!error.message.isEmpty)
+            }
+            #expect(decoded <= CodecFixtures.everyMessage.count)
+        }
+        #expect(failures > 0)
+    }
+}

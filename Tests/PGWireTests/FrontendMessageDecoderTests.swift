@@ -160,3 +160,26 @@ import Testing
         #expect(error?.message.contains("invalid length 0 for message type 'Q' (0x51)") == true)
     }
 }
+
+extension FrontendMessageDecoderTests {
+    /// Corrupts each byte of a valid session in turn: messages, a short read or an error, never a trap.
+    @Test(arguments: [UInt8(0x00), 0x7F, 0xFF])
+    func corruptingAnyByteNeverTraps(_ replacement: UInt8) {
+        let stream = Self.encode(Self.session)
+        var failures = 0
+        for position in stream.indices {
+            var corrupt = stream
+            corrupt[position] = replacement
+            var decoder = FrontendMessageDecoder(maximumMessageSize: 4096)
+            decoder.authenticationResponse = .saslInitialResponse
+            decoder.feed(corrupt)
+            do {
+                while try decoder.next() != nil {}
+            } catch {
+                failures += 1
+                #expect(!error.message.isEmpty)
+            }
+        }
+        #expect(failures > 0)
+    }
+}
