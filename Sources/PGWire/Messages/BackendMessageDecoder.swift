@@ -31,6 +31,7 @@ public struct BackendMessageDecoder: Sendable {
     public var hasFailed: Bool { failure != nil }
 
     /// Hands the decoder the next chunk read from the connection; the chunk is not copied.
+    /// The decoder holds whatever it is fed: bound memory by draining ``next()`` before reading more.
     public mutating func feed(_ chunk: [UInt8]) {
         frames.feed(chunk)
     }

@@ -51,6 +51,7 @@ public struct FrontendMessageDecoder: Sendable {
     public var hasFailed: Bool { failure != nil }
 
     /// Hands the decoder the next chunk read from the connection; the chunk is not copied.
+    /// The decoder holds whatever it is fed: bound memory by draining ``next()`` before reading more.
     public mutating func feed(_ chunk: [UInt8]) {
         frames.feed(chunk)
     }
