@@ -16,14 +16,26 @@ public struct DataRow: Sendable, Hashable, Sequence {
     }
 
     /// Checks that `bytes` holds exactly `columnCount` well-formed values.
+    ///
+    /// This runs once per received row, so it walks the length words with plain index arithmetic
+    /// (no intermediate slices); a negative `columnCount` is refused rather than trapping.
     public static func validated(columnCount: Int, bytes: ArraySlice<UInt8>) -> DataRow? {
-        var reader = ByteReader(bytes)
-        for _ in 0..<columnCount {
-            guard let length = reader.readInt32() else { return nil }
+        guard columnCount >= 0 else { return nil }
+        var index = bytes.startIndex
+        let end = bytes.endIndex
+        var left = columnCount
+        while left > 0 {
+            guard end - index >= 4 else { return nil }
+            let length = Int32(
+                bitPattern: UInt32(bytes[index]) << 24 | UInt32(bytes[index + 1]) << 16
+                    | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]))
+            index += 4
+            left -= 1
             if length == -1 { continue }
-            guard length >= 0, reader.readBytes(Int(length)) != nil else { return nil }
+            guard length >= 0, end - index >= Int(length) else { return nil }
+            index += Int(length)
         }
-        guard reader.isAtEnd else { return nil }
+        guard index == end else { return nil }
         return DataRow(columnCount: columnCount, bytes: bytes)
     }
 

@@ -7,6 +7,9 @@ public enum FrontendMessage: Sendable, Hashable {
     case startup(StartupParameters)
     /// SSLRequest (code 80877103), untyped; the server answers one byte `S` or `N`.
     case sslRequest
+    /// GSSENCRequest (code 80877104), untyped; the server answers one byte `G` or `N`.
+    /// Only our test server decodes it (to answer `N`): this client never asks for GSSAPI.
+    case gssEncryptionRequest
     /// CancelRequest (code 80877102), untyped, sent on a fresh connection.
     case cancelRequest(BackendKeyData)
     /// `p` PasswordMessage: a cleartext password or the `md5…` digest.
