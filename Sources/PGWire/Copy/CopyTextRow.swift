@@ -43,6 +43,7 @@ public struct CopyTextRow: Sendable, Hashable {
     static func scan(_ bytes: ArraySlice<UInt8>) -> ScanResult {
         let base = bytes.startIndex
         var ends: [Int] = []
+        ends.reserveCapacity(16)
         return bytes.withUnsafeBufferPointer { buffer -> ScanResult in
             var index = 0
             let count = buffer.count

@@ -361,15 +361,20 @@ extension Datum {
                     overflow = overflow || o
                     return product
                 }
+                func plus(_ lhs: Int64, _ rhs: Int64) -> Int64 {
+                    let (sum, o) = lhs.addingReportingOverflow(rhs)
+                    overflow = overflow || o
+                    return sum
+                }
                 switch unit.count == 0 ? "second" : Datum.intervalUnit(unit) {
                 case "year": guard !hasFraction else { return nil }; addMonths = scaled(value, 12)
                 case "month": guard !hasFraction else { return nil }; addMonths = value
                 case "week": guard !hasFraction else { return nil }; addDays = scaled(value, 7)
                 case "day": guard !hasFraction else { return nil }; addDays = value
-                case "hour": addMicros = scaled(value, 3_600_000_000) &+ signedFraction * 3600
-                case "minute": addMicros = scaled(value, 60_000_000) &+ signedFraction * 60
-                case "second": addMicros = scaled(value, 1_000_000) &+ signedFraction
-                case "millisecond": addMicros = scaled(value, 1000) &+ signedFraction / 1000
+                case "hour": addMicros = plus(scaled(value, 3_600_000_000), signedFraction * 3600)
+                case "minute": addMicros = plus(scaled(value, 60_000_000), signedFraction * 60)
+                case "second": addMicros = plus(scaled(value, 1_000_000), signedFraction)
+                case "millisecond": addMicros = plus(scaled(value, 1000), signedFraction / 1000)
                 case "microsecond": guard !hasFraction else { return nil }; addMicros = value
                 default: return nil
                 }
