@@ -59,10 +59,11 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
     /// The SQLSTATE of the server's error, if any.
     public var sqlState: String? { diagnostic?.sqlState }
 
+    /// The server's own words for server errors; otherwise our message, with the
+    /// server's severity and SQLSTATE appended when it reported the failure.
     public var description: String {
-        if let diagnostic {
-            return "server error \(diagnostic)"
-        }
-        return "\(code): \(message)"
+        guard let diagnostic else { return message }
+        if code == .server { return diagnostic.description }
+        return "\(message) (\(diagnostic.severity ?? "ERROR") \(diagnostic.sqlState ?? "?????"))"
     }
 }
