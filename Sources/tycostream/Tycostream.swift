@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `tycostream` executable.
+@main
+struct Tycostream: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tycostream",
+        abstract: "Turns live SQL views in Materialize into a real-time GraphQL API.",
+        subcommands: [QueryCommand.self]
+    )
+}
