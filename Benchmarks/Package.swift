@@ -1,0 +1,21 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so that peers used only as baselines
+// never slow the main build or CI. Run them with scripts/bench*.
+import PackageDescription
+
+let package = Package(
+    name: "tycostream-benchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "tycostream", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "DecodeBench",
+            dependencies: [
+                .product(name: "PGClient", package: "tycostream"),
+                .product(name: "PGWire", package: "tycostream"),
+            ]
+        ),
+    ]
+)
