@@ -12,15 +12,36 @@ let package = Package(
     products: [
         .library(name: "PGWire", targets: ["PGWire"]),
         .library(name: "LiveViews", targets: ["LiveViews"]),
+        .library(name: "GraphQLAPI", targets: ["GraphQLAPI"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
     targets: [
         // Foundation only, no I/O: the Postgres wire protocol as data and state machines.
         .target(name: "PGWire", swiftSettings: swiftSettings),
         // No I/O: source caches, filters, the view graph and subscriber queues.
         .target(name: "LiveViews", swiftSettings: swiftSettings),
 
+        // The GraphQL API generated from the YAML schema file: schema, filters, projections, WS protocols.
+        .target(
+            name: "GraphQLAPI",
+            dependencies: [
+                "LiveViews",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "PGWireTests", dependencies: ["PGWire"], swiftSettings: swiftSettings),
         .testTarget(name: "LiveViewsTests", dependencies: ["LiveViews"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GraphQLAPITests",
+            dependencies: ["GraphQLAPI", "LiveViews", .product(name: "GraphQL", package: "GraphQL")],
+            resources: [.copy("Snapshots")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
