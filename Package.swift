@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // GraphQLSwift's own dependency; its OrderedDictionary is in GraphQLSwift's public API.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // Foundation only, no I/O: the Postgres wire protocol as data and state machines.
@@ -31,6 +33,7 @@ let package = Package(
                 "LiveViews",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -39,7 +42,11 @@ let package = Package(
         .testTarget(name: "LiveViewsTests", dependencies: ["LiveViews"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GraphQLAPITests",
-            dependencies: ["GraphQLAPI", "LiveViews", .product(name: "GraphQL", package: "GraphQL")],
+            dependencies: [
+                "GraphQLAPI", "LiveViews",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             resources: [.copy("Snapshots")],
             swiftSettings: swiftSettings
         ),

@@ -35,6 +35,8 @@ public struct GraphQLAPIError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let invalidArgument = Code("invalidArgument")
         /// A trigger operation was requested but no trigger service is plugged in.
         public static let triggersUnavailable = Code("triggersUnavailable")
+        /// A subscription reached GraphQLSwift's executor but no subscription service is plugged in.
+        public static let subscriptionsUnavailable = Code("subscriptionsUnavailable")
         /// The generated GraphQL schema did not validate: a bug of ours, reported rather than trapped.
         public static let invalidGeneratedSchema = Code("invalidGeneratedSchema")
     }

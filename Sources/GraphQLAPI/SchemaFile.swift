@@ -1,5 +1,5 @@
 import Foundation
-public import LiveViews
+import LiveViews
 import Yams
 
 /// The YAML schema file: the enums and sources the GraphQL API is generated from.

@@ -1,4 +1,4 @@
-public import LiveViews
+import LiveViews
 
 /// One source of the schema file: what LiveViews needs (its ``SourceSchema``) plus what ingest
 /// needs (the database object to `SUBSCRIBE` to).
