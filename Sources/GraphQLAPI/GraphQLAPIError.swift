@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one public error type of GraphQLAPI.
 ///
 /// Schema-file errors carry the file, line and column of the offending YAML node so that
@@ -78,4 +80,10 @@ public struct GraphQLAPIError: Error, Sendable, Hashable, CustomStringConvertibl
         if let location { return "\(location): \(message)" }
         return message
     }
+}
+
+/// GraphQLSwift reports some resolver errors (e.g. from a subscription's source stream) by
+/// `localizedDescription`; without this, clients would read "The operation could not be completed".
+extension GraphQLAPIError: LocalizedError {
+    public var errorDescription: String? { description }
 }
