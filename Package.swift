@@ -13,12 +13,17 @@ let package = Package(
         .library(name: "PGWire", targets: ["PGWire"]),
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "LiveViews", targets: ["LiveViews"]),
+        .library(name: "GraphQLAPI", targets: ["GraphQLAPI"]),
         .executable(name: "tycostream", targets: ["tycostream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // GraphQLSwift's own dependency; its OrderedDictionary is in GraphQLSwift's public API.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // Foundation only, no I/O: the Postgres wire protocol as data and state machines.
@@ -37,7 +42,17 @@ let package = Package(
         ),
         // No I/O: source caches, filters, the view graph and subscriber queues.
         .target(name: "LiveViews", swiftSettings: swiftSettings),
-
+        // The GraphQL API generated from the YAML schema file: schema, filters, projections, WS protocols.
+        .target(
+            name: "GraphQLAPI",
+            dependencies: [
+                "LiveViews",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tycostream",
             dependencies: [
@@ -53,11 +68,17 @@ let package = Package(
             dependencies: ["PGClient", "PGWire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LiveViewsTests", dependencies: ["LiveViews"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "tycostreamTests",
-            dependencies: ["tycostream"],
+            name: "GraphQLAPITests",
+            dependencies: [
+                "GraphQLAPI", "LiveViews",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            resources: [.copy("Snapshots")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LiveViewsTests", dependencies: ["LiveViews"], swiftSettings: swiftSettings),
+        .testTarget(name: "tycostreamTests", dependencies: ["tycostream"], swiftSettings: swiftSettings),
     ]
 )
