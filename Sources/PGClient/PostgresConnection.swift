@@ -34,6 +34,8 @@ public final class PostgresConnection {
     private var failure: PostgresError?
     /// True while a COPY OUT stream is open; no other query may start.
     private var streaming = false
+    /// The TLS failure seen by the pipeline, if any: it may surface to us only as a closed channel.
+    private let tlsFailure = NIOLockedValueBox<(any Error)?>(nil)
 
     private init(
         configuration: ConnectionConfiguration,
@@ -155,9 +157,11 @@ public final class PostgresConnection {
             // SNI must not carry an IP address; NIOSSL then checks the certificate against the peer's address.
             let hostname = Transport.isIPAddress(configuration.host) ? nil : configuration.host
             let channel = self.channel
+            let recorder = tlsFailure
             try await channel.eventLoop.submit {
                 let handler = try NIOSSLClientHandler(context: context, serverHostname: hostname)
                 try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                try channel.pipeline.syncOperations.addHandler(TLSFailureRecorder(box: recorder), position: .after(handler))
             }.get()
         } catch {
             throw PostgresError(.tls, "could not set up TLS: \(error)")
@@ -308,7 +312,8 @@ public final class PostgresConnection {
                 preconditionFailure("connectionClosed must close the connection")
             }
             guard let chunk else {
-                try await perform(stateMachine.connectionClosed(error: nil))
+                let tls = tlsFailure.withLockedValue { $0 }.map { transportError($0, "negotiating TLS with") }
+                try await perform(stateMachine.connectionClosed(error: tls))
                 preconditionFailure("connectionClosed must close the connection")
             }
             decoder.feed(Array(chunk.readableBytesView))
@@ -367,6 +372,7 @@ public final class PostgresConnection {
     /// surfaces on whichever read or write comes first) get the `.tls` code.
     private func transportError(_ error: any Error, _ doing: String) -> PostgresError {
         let peer = "\(configuration.host):\(configuration.port)"
+        let error = tlsFailure.withLockedValue { $0 } ?? error
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
             return PostgresError(
                 .tls,
@@ -382,4 +388,20 @@ public struct QueryResult: Sendable {
     public var rows: [DataRow]
     /// The CommandComplete tag, e.g. `SELECT 3`.
     public var commandTag: String
+}
+
+/// Remembers the first error NIOSSL reports, so a failed handshake is named as
+/// a TLS failure even when the caller only sees the channel close.
+private final class TLSFailureRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let box: NIOLockedValueBox<(any Error)?>
+
+    init(box: NIOLockedValueBox<(any Error)?>) { self.box = box }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            box.withLockedValue { if $0 == nil { $0 = error } }
+        }
+        context.fireErrorCaught(error)
+    }
 }
