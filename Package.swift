@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "LiveViews", targets: ["LiveViews"]),
         .library(name: "GraphQLAPI", targets: ["GraphQLAPI"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "PGSim", targets: ["PGSim"]),
         .executable(name: "tycostream", targets: ["tycostream"]),
     ],
     dependencies: [
@@ -53,10 +55,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One resilient SUBSCRIBE per source: query building, row decoding, batching, reconnect and resume.
+        .target(
+            name: "Ingest",
+            dependencies: ["PGWire", "PGClient", "LiveViews"],
+            swiftSettings: swiftSettings
+        ),
+        // A Postgres-wire server that behaves like Materialize for tests and the demo; capture and replay.
+        .target(
+            name: "PGSim",
+            dependencies: [
+                "PGWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tycostream",
             dependencies: [
-                "PGWire", "PGClient",
+                "PGWire", "PGClient", "PGSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -77,6 +96,16 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             resources: [.copy("Snapshots")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "PGSim", "PGClient", "PGWire", "LiveViews"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PGSimTests",
+            dependencies: ["PGSim", "PGClient", "PGWire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "tycostreamTests", dependencies: ["tycostream"], swiftSettings: swiftSettings),

@@ -1,0 +1,2 @@
+/// Ingest: one resilient Materialize SUBSCRIBE per source.
+public enum Ingest {}

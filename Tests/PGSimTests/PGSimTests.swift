@@ -1,0 +1,2 @@
+import PGSim
+import Testing
