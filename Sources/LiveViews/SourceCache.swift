@@ -119,6 +119,9 @@ public actor SourceCache {
     /// Number of distinct views and triggers (identical filters share a view).
     public var viewCount: Int { graph.nodeCount }
 
+    /// How many (event, view) evaluations routing has performed so far.
+    var evaluations: Int { graph.handled }
+
     private func endHook(_ extra: (@Sendable () -> Void)?) -> @Sendable () -> Void {
         let counter = endedStreams
         return {

@@ -20,6 +20,9 @@ struct ViewGraph {
     private var indexedColumnList: [Int] = []
     private var unindexed: [ViewNode] = []
     private var stamp: UInt64 = 0
+    /// How many times a node handled an event (lets tests check that routing skips
+    /// the nodes an event cannot affect).
+    private(set) var handled = 0
 
     var nodeCount: Int { views.count + triggers.count }
 
@@ -80,6 +83,7 @@ struct ViewGraph {
     mutating func route(_ events: [RowEvent]) {
         for event in events {
             stamp &+= 1
+            handled &+= unindexed.count
             for node in unindexed { node.handle(event) }
             guard !indexedColumnList.isEmpty else { continue }
             for column in indexedColumnList {
@@ -96,6 +100,7 @@ struct ViewGraph {
         guard let nodes = index[key] else { return }
         for node in nodes where node.stamp != stamp {
             node.stamp = stamp
+            handled &+= 1
             node.handle(event)
         }
     }
