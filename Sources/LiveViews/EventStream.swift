@@ -174,6 +174,11 @@ final class EventSink<Event: Sendable>: Sendable {
         return state.ready.popLast()
     }
 
+    /// The next pending event without waiting (ignores a coalescing window); `nil` when none.
+    func poll() -> Event? {
+        state.withLock { state in state.end == nil ? Self.take(&state, windowed: false) : nil }
+    }
+
     func next() async throws(LiveViewsError) -> Event? {
         if let window {
             let mustWait = state.withLock { $0.ready.isEmpty && $0.mustWait && $0.end == nil }
