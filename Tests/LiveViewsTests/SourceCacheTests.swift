@@ -13,8 +13,14 @@ struct ClientTable {
             if rows[key] != nil { errors.append("INSERT of a present key \(key)") }
             rows[key] = event.row.values
         case .update:
-            if rows[key] == nil { errors.append("UPDATE of an absent key \(key)") }
-            rows[key] = event.row.values
+            // Apply only the changed columns, as a client of UPDATE messages does.
+            guard var row = rows[key] else {
+                errors.append("UPDATE of an absent key \(key)")
+                return
+            }
+            if event.changed.isEmpty { errors.append("UPDATE without changed columns for \(key)") }
+            for column in event.changed { row[column] = event.row.value(at: column) }
+            rows[key] = row
         case .delete:
             if rows[key] == nil { errors.append("DELETE of an absent key \(key)") }
             rows[key] = nil
