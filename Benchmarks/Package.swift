@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Benchmarks live in their own package so that peers used only as baselines
-// never slow the main build or CI. Run them with scripts/bench*.
+// never slow the main build or CI. Run them with scripts/bench* (release builds).
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,11 @@ let package = Package(
                 .product(name: "PGClient", package: "tycostream"),
                 .product(name: "PGWire", package: "tycostream"),
             ]
+        ),
+        .executableTarget(
+            name: "ViewGraphBench",
+            dependencies: [.product(name: "LiveViews", package: "tycostream")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
     ]
 )
