@@ -1,3 +1,4 @@
+import Synchronization
 /// Starts each source on first use (or at startup when configured) and stops it after an
 /// idle grace period once nobody uses it.
 ///
@@ -154,16 +155,17 @@ public actor SourceRegistry<Feed: SourceFeed, C: Clock> where C.Duration == Dura
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    for try await event in feed.start(cache.schema) {
+                    let failed = Mutex(false)
+                    try await feed.run(cache.schema) { event in
                         switch event {
                         case .batch(let batch): try await cache.apply(batch)
                         case .reset(let snapshot): try await cache.reset(to: snapshot)
                         case .failed(let error):
+                            failed.withLock { $0 = true }
                             await cache.fail(error)
-                            return
                         }
                     }
-                    if !Task.isCancelled {
+                    if !Task.isCancelled, !failed.withLock({ $0 }) {
                         await cache.fail(LiveViewsError(.sourceFailed, "the feed of source '\(cache.schema.name)' ended"))
                     }
                 } catch {

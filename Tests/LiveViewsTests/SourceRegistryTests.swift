@@ -12,7 +12,7 @@ final class TestFeed: SourceFeed {
 
     private let state = Mutex(State())
 
-    func start(_ schema: SourceSchema) -> AsyncStream<SourceFeedEvent> {
+    func run(_ schema: SourceSchema, deliver: @escaping @Sendable (SourceFeedEvent) async throws -> Void) async throws {
         let (stream, sink) = AsyncStream.makeStream(of: SourceFeedEvent.self, bufferingPolicy: .bufferingOldest(64))
         let name = schema.name
         sink.onTermination = { [weak self] _ in self?.state.withLock { $0.stops[name, default: 0] += 1 } }
@@ -20,7 +20,10 @@ final class TestFeed: SourceFeed {
             $0.starts[name, default: 0] += 1
             $0.sinks[name] = sink
         }
-        return stream
+        for await event in stream {
+            try await deliver(event)
+            if case .failed = event { return }
+        }
     }
 
     func starts(_ name: String) -> Int { state.withLock { $0.starts[name] ?? 0 } }
