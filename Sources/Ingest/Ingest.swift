@@ -1,2 +1,0 @@
-/// Ingest: one resilient Materialize SUBSCRIBE per source.
-public enum Ingest {}

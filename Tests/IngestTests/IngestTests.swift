@@ -1,2 +1,0 @@
-import Ingest
-import Testing
