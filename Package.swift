@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "GraphQLAPI", targets: ["GraphQLAPI"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "PGSim", targets: ["PGSim"]),
+        .library(name: "Server", targets: ["Server"]),
         .executable(name: "tycostream", targets: ["tycostream"]),
     ],
     dependencies: [
@@ -26,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // GraphQLSwift's own dependency; its OrderedDictionary is in GraphQLSwift's public API.
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Foundation only, no I/O: the Postgres wire protocol as data and state machines.
@@ -72,6 +77,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The only module that knows Hummingbird: HTTP and WebSocket routes, configuration, lifecycle.
+        .target(
+            name: "Server",
+            dependencies: [
+                "GraphQLAPI", "LiveViews", "Ingest", "PGClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tycostream",
             dependencies: [
@@ -106,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "PGSimTests",
             dependencies: ["PGSim", "PGClient", "PGWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "GraphQLAPI", "LiveViews", "PGSim", "PGClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "tycostreamTests", dependencies: ["tycostream"], swiftSettings: swiftSettings),
