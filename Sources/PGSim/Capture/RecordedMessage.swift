@@ -130,7 +130,7 @@ extension RecordedMessage {
             }
             return parts.joined(separator: " ")
         case .dataRow(let row):
-            return (["D"] + row.map { value in value.map(RecordingSyntax.quote) ?? "NULL" }).joined(separator: " ")
+            return (["D"] + row.map { value in value.map { RecordingSyntax.quote($0) } ?? "NULL" }).joined(separator: " ")
         case .commandComplete(let tag): return "C \(RecordingSyntax.quote(Array(tag.utf8)))"
         case .emptyQueryResponse: return "I"
         case .errorResponse(let diagnostic): return "E" + diagnosticText(diagnostic)
