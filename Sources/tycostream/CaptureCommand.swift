@@ -8,11 +8,7 @@ struct CaptureCommand: AsyncParsableCommand {
         commandName: "capture",
         abstract: "Proxy a Postgres-wire server and record every client session to a file.",
         discussion: """
-            Listens for clients, connects each to the upstream server and passes bytes both ways
-            unchanged, writing one human-readable recording (.pgrec, see Fixtures/README.md) per
-            connection. The proxy answers the client's SSLRequest with N itself, so point the client
-            at the proxy with sslmode=prefer or disable; use --upstream-tls when the server needs TLS.
-            Passwords and SCRAM proofs are masked unless --keep-secrets is given.
+            Listens for clients, connects each to the upstream server and passes bytes both ways unchanged, writing one human-readable recording (.pgrec, see Fixtures/README.md) per connection. The proxy answers the client's SSLRequest with N itself, so point the client at the proxy with sslmode=prefer or disable; use --upstream-tls when the server needs TLS. Passwords and SCRAM proofs are masked unless --keep-secrets is given.
 
             Examples:
               tycostream capture --listen 127.0.0.1:6876 --upstream localhost:6875 --out captures

@@ -8,12 +8,7 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Serve a recorded session (.pgrec) to clients, checking what they send.",
         discussion: """
-            Each client that connects gets the whole recording: the server's messages are written
-            as recorded (one write per recorded TCP read), and each recorded client message is
-            compared with what the client sends. On a difference the client gets a FATAL
-            ErrorResponse naming the recording line, and the command reports it. What is compared
-            (passwords never are; SCRAM nonces only with --password) is in Fixtures/README.md.
-            The command exits with status 1 if a --once session did not match.
+            Each client that connects gets the whole recording: the server's messages are written as recorded (one write per recorded TCP read), and each recorded client message is compared with what the client sends. On a difference the client gets a FATAL ErrorResponse naming the recording line, and the command reports it. What is compared (passwords never are; SCRAM nonces only with --password) is in Fixtures/README.md. The command exits with status 1 if a --once session did not match.
 
             Examples:
               tycostream replay Fixtures/sessions/F1-copy-subscribe-cancelled.pgrec --listen 127.0.0.1:6876
