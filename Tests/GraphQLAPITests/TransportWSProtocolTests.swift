@@ -202,6 +202,37 @@ func sendText(_ json: String) -> WSAction { .sendText(Array(json.utf8)) }
         #expect(request.graphQLRequest.variables["n"] == .number(-3))
     }
 
+    @Test func jsonEdgeCasesInVariables() {
+        var machine = ready()
+        let text = #"""
+            { "type" : "subscribe" , "id" : "\u0061" , "payload" : { "query" : "{ a }", "variables" : {
+              "big": 12345678901234567890, "neg0": -0, "exp": 2.5E+2, "small": -1e-3,
+              "pair": "\ud83d\ude00", "lone": "\ud83dx", "esc": "\/\b\f\n\r\t",
+              "k\"ey": [], "dup": 1, "dup": 2, "empty": {}
+            } } }
+            """#
+        let variables: [String: Map] = [
+            "big": .number(Number(12345678901234567890.0)), "neg0": .number(0), "exp": .number(250.0),
+            "small": .number(-0.001), "pair": .string("😀"), "lone": .string("\u{FFFD}x"),
+            "esc": .string("/\u{8}\u{c}\n\r\t"), "k\"ey": .array([]), "dup": .number(2),
+            "empty": .dictionary([:]),
+        ]
+        #expect(machine.received(text: text) == [.startOperation(id: "a", request: OperationRequest(query: "{ a }", variables: variables))])
+    }
+
+    @Test func ackPayloadNumbersAndNestingAreEncodedAsJSON() {
+        var machine = TransportWSProtocol()
+        _ = machine.opened()
+        _ = machine.received(text: #"{"type":"connection_init"}"#)
+        let payload: Map = .dictionary([
+            "d": .number(1.5), "whole": .number(2.0), "huge": .number(1e20), "nan": .number(Number(Double.nan)),
+            "list": .array([.null, .string("q\"\u{1}"), .dictionary([:])]), "gone": .undefined,
+        ])
+        #expect(
+            machine.connectionAccepted(ackPayload: payload)
+                == [sendText(#"{"type":"connection_ack","payload":{"d":1.5,"whole":2,"huge":1e+20,"nan":null,"list":[null,"q\"\u0001",{}]}}"#)])
+    }
+
     @Test func nullOptionalPayloadFieldsAreAbsent() {
         var machine = ready()
         let text = #"{"id":"a","type":"subscribe","payload":{"query":"{ a }","variables":null,"operationName":null,"extensions":null}}"#
