@@ -34,7 +34,9 @@ let document = """
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-func measure(rounds: Int, iterations: Int, _ body: () async throws -> Void) async rethrows -> (best: Double, median: Double) {
+func measure(
+    isolation: isolated (any Actor)? = #isolation, rounds: Int, iterations: Int, _ body: () async throws -> Void
+) async rethrows -> (best: Double, median: Double) {
     var perEvent: [Double] = []
     let clock = ContinuousClock()
     for _ in 0..<rounds {
