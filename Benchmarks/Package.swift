@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "tycostream", path: ".."),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
     ],
     targets: [
         .executableTarget(
@@ -20,6 +21,15 @@ let package = Package(
         .executableTarget(
             name: "ViewGraphBench",
             dependencies: [.product(name: "LiveViews", package: "tycostream")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .executableTarget(
+            name: "ProjectionBench",
+            dependencies: [
+                .product(name: "GraphQLAPI", package: "tycostream"),
+                .product(name: "LiveViews", package: "tycostream"),
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
     ]
