@@ -52,7 +52,7 @@ struct ClientMessage {
 /// Server messages other than the hot-path `next`/`data` frames.
 enum ServerMessage {
     static func typeOnly(_ type: StaticString) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{\"type\":\"")
         writer.raw(type)
         writer.raw("\"}")
@@ -62,7 +62,7 @@ enum ServerMessage {
     /// `{"type":"<type>","payload":<payload>}`, or without `payload` when `nil`.
     static func typeAndPayload(_ type: StaticString, _ payload: Map?) -> [UInt8] {
         guard let payload else { return typeOnly(type) }
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{\"type\":\"")
         writer.raw(type)
         writer.raw("\",\"payload\":")
@@ -73,7 +73,7 @@ enum ServerMessage {
 
     /// `{"id":"<id>","type":"complete"}`.
     static func complete(id: String) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{\"id\":")
         writer.string(id)
         writer.raw(",\"type\":\"complete\"}")
@@ -82,7 +82,7 @@ enum ServerMessage {
 
     /// `{"id":"<id>","type":"error","payload":[<GraphQL errors>]}` (graphql-transport-ws).
     static func errors(id: String, _ errors: [GraphQLError]) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{\"id\":")
         writer.string(id)
         writer.raw(",\"type\":\"error\",\"payload\":")
@@ -94,7 +94,7 @@ enum ServerMessage {
     /// `{"id":"<id>","type":"error","payload":<one GraphQL error>}` (legacy `GQL_ERROR`, whose
     /// payload is a single error object); no `id` when `nil`.
     static func legacyError(id: String?, _ error: GraphQLError) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{")
         if let id {
             writer.raw("\"id\":")
@@ -109,7 +109,7 @@ enum ServerMessage {
 
     /// `{"type":"connection_error","payload":{"message":"<message>"}}` (legacy).
     static func connectionError(_ message: String) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONBuilder()
         writer.raw("{\"type\":\"connection_error\",\"payload\":{\"message\":")
         writer.string(message)
         writer.raw("}}")

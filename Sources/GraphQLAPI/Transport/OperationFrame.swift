@@ -51,7 +51,7 @@ public struct OperationFrame: Sendable, Equatable {
     }
 
     static func prefix(id: String, type: MessageType) -> [UInt8] {
-        var writer = JSONWriter(capacity: id.utf8.count + 32)
+        var writer = JSONBuilder(capacity: id.utf8.count + 32)
         writer.raw("{\"id\":")
         writer.string(id)
         switch type {

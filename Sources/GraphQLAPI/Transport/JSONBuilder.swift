@@ -3,7 +3,7 @@ import OrderedCollections
 
 /// Builds the server's control messages byte by byte: no `JSONEncoder`, no Foundation, and a
 /// key order fixed by us so that tests can compare exact bytes.
-struct JSONWriter {
+struct JSONBuilder {
     var bytes: [UInt8] = []
 
     init(capacity: Int = 64) {
@@ -18,30 +18,11 @@ struct JSONWriter {
         bytes.append(contentsOf: other)
     }
 
-    /// Writes `string` as a JSON string literal. Only `"`, `\` and control characters are
-    /// escaped (RFC 8259 §7); other UTF-8 passes through unchanged.
+    /// Writes `string` as a JSON string literal, with the escaping the projections use.
     mutating func string(_ string: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0A: raw("\\n")
-            case 0x0D: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0x08: raw("\\b")
-            case 0x0C: raw("\\f")
-            case 0x00..<0x20:
-                raw("\\u00")
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONWriter.writeString(string, to: &bytes)
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func value(_ value: Map) {
         switch value {
