@@ -59,7 +59,7 @@ public struct SubscribeStatement: Sendable, Hashable {
 
     /// Parses one statement; a trailing `;` is allowed.
     public init(parsing sql: String) throws(SimError) {
-        // Placeholder until branch `subscribe` is merged (its version replaces this file).
-        throw SimError.unsupported("SUBSCRIBE is not available in this build")
+        var parser = try SubscribeParser(sql)
+        self = try parser.parseStatement()
     }
 }
