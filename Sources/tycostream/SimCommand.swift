@@ -102,7 +102,8 @@ struct SimCommand: AsyncParsableCommand {
             host: host, port: port, session: .init(users: try Self.parseUsers(users)),
             heartbeatInterval: .milliseconds(heartbeatMs))
         let server = try await SimServer.bind(configuration, catalog: catalog)
-        print("PGSim listening on \(host):\(server.port)")
+        // Written at once (not buffered) so a script can read the port while the server runs.
+        FileHandle.standardOutput.write(Data("PGSim listening on \(host):\(server.port)\n".utf8))
         await withTaskGroup(of: Void.self) { group in
             // Serving ends when the group is cancelled; an error then is the listener closing.
             group.addTask { try? await server.run() }

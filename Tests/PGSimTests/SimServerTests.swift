@@ -228,4 +228,22 @@ enum Sim {
             }
         }
     }
+
+    @Test func bareSubscribeStreamsDataRowsAfterTheNotice() async throws {
+        let catalog = Catalog()
+        try await catalog.createTable(TableSchema(name: "t", columns: [.init(name: "id", type: .int4, notNull: true)], primaryKey: [0]))
+        try await catalog.insert(into: "t", rows: [[.int32(1)], [.int32(2)]])
+        // The stream never ends by itself; an injected error after the snapshot ends it so the
+        // simple-query client returns.
+        let faults = Faults(error: .init(afterMessages: 4, sqlState: "XX000", message: "stop"))
+        try await SimServer.withRunning(Sim.configuration(faults: faults), catalog: catalog) { server in
+            try await PostgresConnection.withConnection(Sim.client(server)) { c in
+                let state = await Sim.sqlState { _ = try await c.query("SUBSCRIBE t WITH (PROGRESS)") }
+                #expect(state == "XX000")
+                #expect(c.notices.contains {
+                    $0.sqlState == "01000" && $0.message == "streaming SUBSCRIBE rows directly requires a client that does not buffer output"
+                })
+            }
+        }
+    }
 }
