@@ -5,7 +5,9 @@ public import PGWire
 /// An insert has no `before`, a delete no `after`, an update both. ``SubscribeStream`` turns a
 /// change into Materialize's updates: a `-1` for `before` and a `+1` for `after`.
 public struct RowChange: Sendable, Hashable {
+    /// The row before the change; `nil` for an insert.
     public var before: [Datum]?
+    /// The row after the change; `nil` for a delete.
     public var after: [Datum]?
 
     public init(before: [Datum]?, after: [Datum]?) {

@@ -43,7 +43,13 @@ public struct SubscribeStream: Sendable {
     private var snapshotRows: [[Datum]]
     /// The least timestamp at which data may still be emitted; after start, one past the last
     /// emitted time or the last heartbeat. With PROGRESS it equals the last progress row's time.
-    private var frontier: UInt64
+    public private(set) var frontier: UInt64
+    /// Whether ``finish(error:)`` has ended the stream; later events return nothing.
+    public var isFinished: Bool {
+        if case .finished = state { return true }
+        return false
+    }
+
     /// Every row sent, progress rows included, for the `COPY n` / `SELECT n` tag (§7).
     public private(set) var rowCount = 0
 
