@@ -131,6 +131,8 @@ import Testing
         #expect(Self.error("SELECT count(*) FROM t")?.sqlState == "0A000")
         #expect(Self.error("COPY t TO STDOUT")?.sqlState == "0A000")
         #expect(Self.error("DECLARE c CURSOR FOR SUBSCRIBE t")?.sqlState == "0A000")
+        let deep = "SELECT " + String(repeating: "ARRAY[", count: 100_000)
+        #expect(Self.error(deep)?.sqlState == "0A000")
     }
 
     @Test(arguments: ["", ";", "(", ")", "'", "\"", "SELECT", "INSERT INTO", "UPDATE t SET", "CREATE TABLE t (", "\u{0}", "SELECT 1e", "é", "/*"])

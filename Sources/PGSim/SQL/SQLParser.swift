@@ -410,6 +410,10 @@ public struct SQLParser {
             var elements: [String] = []
             if !acceptSymbol("]") {
                 repeat {
+                    // Refused before recursing, so `ARRAY[ARRAY[…` from the network cannot exhaust the stack.
+                    if index < tokens.count, peek.isWord("array") {
+                        throw .unsupported("nested arrays are not supported by the simulator", position: peek.position)
+                    }
                     let element = try literal()
                     switch element.value {
                     case .null: elements.append("NULL")
