@@ -1,2 +1,0 @@
-import PGSim
-import Testing
