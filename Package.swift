@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "PGSim", targets: ["PGSim"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "Webhooks", targets: ["Webhooks"]),
         .executable(name: "tycostream", targets: ["tycostream"]),
     ],
     dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Foundation only, no I/O: the Postgres wire protocol as data and state machines.
@@ -78,6 +80,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Trigger delivery: signing, retries with backoff, the durable outbox, egress safety.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "LiveViews", "PGWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The only module that knows Hummingbird: HTTP and WebSocket routes, configuration, lifecycle.
         .target(
             name: "Server",
@@ -95,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "tycostream",
             dependencies: [
-                "PGWire", "PGClient", "PGSim",
+                "PGWire", "PGClient", "PGSim", "Server", "GraphQLAPI", "LiveViews", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -131,6 +143,14 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["Server", "GraphQLAPI", "LiveViews", "PGSim", "PGClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "LiveViews", "PGWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "tycostreamTests", dependencies: ["tycostream"], swiftSettings: swiftSettings),

@@ -11,6 +11,11 @@ import PGWire
 @main
 struct DecodeBench {
     static func main() async throws {
+        try await run()
+    }
+
+    /// Off the main actor: the connection lives in this task's region.
+    nonisolated static func run() async throws {
         let arguments = CommandLine.arguments
         guard arguments.count >= 3 else {
             FileHandle.standardError.write(Data("usage: DecodeBench URL TABLE [text|binary]...\n".utf8))

@@ -1,0 +1,2 @@
+/// Webhooks: trigger delivery.
+public enum Webhooks {}
