@@ -54,6 +54,19 @@ public actor SourceRegistry<Feed: SourceFeed, C: Clock> where C.Duration == Dura
     /// Whether `source` is running now.
     public func isRunning(_ source: String) -> Bool { running[source] != nil }
 
+    /// The status of every source, in name order.
+    public func status() async -> [SourceStatus] {
+        var result: [SourceStatus] = []
+        for name in schemas.keys.sorted() {
+            if let cache = running[name]?.cache {
+                result.append(SourceStatus(name: name, isRunning: true, timestamp: await cache.timestamp, rowCount: await cache.rowCount))
+            } else {
+                result.append(SourceStatus(name: name, isRunning: false, timestamp: nil, rowCount: 0))
+            }
+        }
+        return result
+    }
+
     /// Runs the feeds until cancelled; then stops every source (streams end with `.stopped`).
     public func run() async {
         for name in eager.sorted() where schemas[name] != nil { _ = startIfNeeded(name) }

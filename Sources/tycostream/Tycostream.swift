@@ -6,6 +6,7 @@ struct Tycostream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tycostream",
         abstract: "Turns live SQL views in Materialize into a real-time GraphQL API.",
-        subcommands: [QueryCommand.self, SimCommand.self, CaptureCommand.self, ReplayCommand.self]
+        subcommands: [ServeCommand.self, QueryCommand.self, SimCommand.self, CaptureCommand.self, ReplayCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
 }

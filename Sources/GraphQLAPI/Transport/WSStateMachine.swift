@@ -9,6 +9,9 @@ import GraphQL
 public protocol WSStateMachine: Sendable {
     init(configuration: WSConfiguration)
 
+    /// The ids of the operations running now.
+    var activeOperationIDs: Set<String> { get }
+
     /// The socket is open: arms the connection_init timer.
     mutating func opened() -> [WSAction]
     /// A complete text message arrived.

@@ -1,0 +1,88 @@
+import Foundation
+import GraphQLAPI
+import Ingest
+import LiveViews
+import Logging
+import NIOCore
+import PGClient
+import ServiceLifecycle
+import UnixSignals
+
+/// Starts everything `tycostream serve` runs: the schema, one resilient SUBSCRIBE per
+/// source, the view graph and the HTTP/WebSocket server, in one service group that drains
+/// on SIGTERM and SIGINT.
+public enum ServerRunner {
+    /// Loads the schema file and builds the services; `onListening` receives the bound port.
+    public static func run(
+        configuration: ServerConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let file = try SchemaFile.load(path: configuration.schemaPath)
+        let api = try APISchema(file: file)
+        let sources = file.sources.map { IngestSource(schema: $0.schema, object: $0.object) }
+        let feed = SubscribeFeed(
+            connection: configuration.database, sources: sources, clock: ContinuousClock(),
+            observer: LoggingIngestObserver(logger: logger))
+        let registry = SourceRegistry(
+            schemas: sources.map(\.schema), feed: feed, clock: ContinuousClock(), idleGrace: .seconds(60),
+            eager: Set(sources.map(\.schema.name)))
+        let service = try GraphQLService(
+            api: api, hub: registry, maximumQueryBytes: configuration.limits.maxMessageBytes,
+            maximumNestingDepth: configuration.limits.maxQueryDepth)
+        var webSocket = WSConfiguration()
+        webSocket.maximumMessageSize = configuration.limits.maxMessageBytes
+        webSocket.maximumActiveOperations = configuration.limits.maxSubscriptionsPerConnection
+        webSocket.connectionInitTimeout = configuration.limits.connectionInitTimeout
+        let options = TycostreamServer.Options(
+            host: configuration.graphQLHost, port: configuration.graphQLPort, ui: configuration.graphQLUI,
+            maximumRequestBytes: configuration.limits.maxMessageBytes, webSocket: webSocket)
+        let application = TycostreamServer.application(service: service, options: options, logger: logger) { channel in
+            let port = channel.localAddress?.port ?? configuration.graphQLPort
+            logger.info("GraphQL at http://\(configuration.graphQLHost):\(port)/graphql (WebSocket: graphql-transport-ws, graphql-ws)")
+            await onListening(port)
+        }
+        logger.info("loaded \(file.sources.count) sources from \(configuration.schemaPath); connecting to \(configuration.database.host):\(configuration.database.port)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: RegistryService(registry: registry)), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the source registry inside the service group; cancelled on graceful shutdown.
+struct RegistryService<Feed: SourceFeed>: Service {
+    let registry: SourceRegistry<Feed, ContinuousClock>
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await registry.run()
+        }
+    }
+}
+
+/// Logs what ingest does, one line per notable event (not per row).
+struct LoggingIngestObserver: IngestObserver {
+    let logger: Logger
+
+    func delivered(source: String, timestamp: UInt64, changes: Int, isSnapshot: Bool) {
+        if isSnapshot {
+            logger.info("source \(source): snapshot of \(changes) rows at \(timestamp)")
+        } else {
+            logger.trace("source \(source): batch of \(changes) changes at \(timestamp)")
+        }
+    }
+
+    func reconnecting(source: String, attempt: Int, delay: Duration, reason: String) {
+        logger.warning("source \(source): reconnecting in \(delay) (attempt \(attempt)): \(reason)")
+    }
+
+    func resnapshotting(source: String, reason: String) {
+        logger.warning("source \(source): cannot resume (\(reason)); taking a fresh snapshot")
+    }
+
+    func failed(source: String, error: IngestError) {
+        logger.error("source \(source) stopped: \(error)")
+    }
+}

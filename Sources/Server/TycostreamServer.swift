@@ -1,0 +1,171 @@
+import Foundation
+import GraphQL
+import GraphQLAPI
+import Hummingbird
+import HummingbirdWSCompression
+import HummingbirdWebSocket
+import LiveViews
+import Logging
+import NIOCore
+
+/// The HTTP and WebSocket face of the server (Hummingbird 2).
+///
+/// - `POST /graphql` (JSON body) and `GET /graphql?query=…` run queries and mutations;
+///   subscriptions over HTTP are refused with a clear error.
+/// - WebSocket upgrades at `/graphql` speak graphql-transport-ws or the legacy graphql-ws,
+///   negotiated from `Sec-WebSocket-Protocol`; permessage-deflate is offered.
+/// - `GET /graphql` from a browser serves GraphiQL and `GET /` the live page, when the UI is on.
+/// - `GET /health` (the process is up) and `GET /ready` (every source streams).
+public enum TycostreamServer {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var ui: Bool
+        public var maximumRequestBytes: Int
+        public var webSocket: WSConfiguration
+
+        public init(host: String = "0.0.0.0", port: Int = 4000, ui: Bool = false, maximumRequestBytes: Int = 1 << 20,
+                    webSocket: WSConfiguration = WSConfiguration()) {
+            self.host = host
+            self.port = port
+            self.ui = ui
+            self.maximumRequestBytes = maximumRequestBytes
+            self.webSocket = webSocket
+        }
+    }
+
+    /// Builds the application; run it as a `Service`.
+    public static func application(
+        service: GraphQLService, options: Options, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        addRoutes(to: router, service: service, options: options)
+
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketOptions = options.webSocket
+        webSocketRouter.ws("/graphql") { request, _ in
+            let offered = request.headers[values: .secWebSocketProtocol]
+            guard let chosen = Subprotocol.negotiate(offered) else { return .upgrade([:]) }
+            return .upgrade([.secWebSocketProtocol: chosen.rawValue])
+        } onUpgrade: { inbound, outbound, context in
+            let chosen = Subprotocol.negotiate(context.request.headers[values: .secWebSocketProtocol])
+            await WebSocketConnection.serve(
+                inbound: inbound, outbound: outbound, subprotocol: chosen, service: service,
+                configuration: webSocketOptions, logger: context.logger)
+        }
+
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                configuration: .init(ws: .init(
+                    maxFrameSize: max(options.webSocket.maximumMessageSize, 1 << 16),
+                    extensions: [.perMessageDeflate(maxDecompressedFrameSize: options.webSocket.maximumMessageSize)],
+                    autoPing: .enabled(timePeriod: .seconds(30))))),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "tycostream"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+
+    static func addRoutes<Context: RequestContext>(to router: Router<Context>, service: GraphQLService, options: Options) {
+        router.post("/graphql") { request, context -> Response in
+            let body = try await request.body.collect(upTo: options.maximumRequestBytes)
+            let graphQLRequest: GraphQLRequest
+            do {
+                graphQLRequest = try JSONDecoder().decode(GraphQLRequest.self, from: Data(body.readableBytesView))
+            } catch {
+                return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(
+                    message: "The request body must be JSON: {\"query\": \"…\", \"variables\": {…}, \"operationName\": \"…\"}")]))
+            }
+            return await run(graphQLRequest, service: service, allowMutations: true)
+        }
+
+        router.get("/graphql") { request, context -> Response in
+            let query = request.uri.queryParameters
+            guard let text = query["query"].map(String.init) else {
+                if options.ui, request.headers[.accept]?.contains("text/html") == true {
+                    return html(GraphiQLPage.html(defaultQuery: defaultQuery(service.api)))
+                }
+                return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(
+                    message: "Send a query: GET /graphql?query=…, POST /graphql with a JSON body, or subscribe over WebSocket at /graphql")]))
+            }
+            var variables: [String: Map] = [:]
+            if let raw = query["variables"].map(String.init), !raw.isEmpty {
+                guard let decoded = try? JSONDecoder().decode([String: Map].self, from: Data(raw.utf8)) else {
+                    return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(message: "variables must be a JSON object")]))
+                }
+                variables = decoded
+            }
+            let request = GraphQLRequest(query: text, operationName: query["operationName"].map(String.init), variables: variables)
+            return await run(request, service: service, allowMutations: false)
+        }
+
+        router.get("/health") { _, _ -> Response in
+            json(.ok, Array(#"{"status":"ok"}"#.utf8))
+        }
+
+        router.get("/ready") { _, _ -> Response in
+            let statuses = await service.hub.status()
+            let waiting = statuses.filter { $0.timestamp == nil }
+            var body = #"{"ready":\#(waiting.isEmpty),"sources":{"#
+            body += statuses.map { status in
+                let state = status.timestamp != nil ? "streaming" : (status.isRunning ? "waiting for snapshot" : "not started")
+                return "\(JSONText.string(status.name)):{\"state\":\"\(state)\",\"rows\":\(status.rowCount)"
+                    + (status.timestamp.map { ",\"timestamp\":\($0)" } ?? "") + "}"
+            }.joined(separator: ",")
+            body += "}}"
+            return json(waiting.isEmpty ? .ok : .serviceUnavailable, Array(body.utf8))
+        }
+
+        if options.ui {
+            router.get("/") { _, _ -> Response in html(LivePage.html) }
+        }
+    }
+
+    private static func run(_ request: GraphQLRequest, service: GraphQLService, allowMutations: Bool) async -> Response {
+        if !allowMutations,
+            case .success(let document) = service.documents.document(for: request.query),
+            document.operationType(named: request.operationName) == .mutation
+        {
+            var response = json(.methodNotAllowed, GraphQLService.encode(errors: [GraphQLError(message: "Mutations must be sent with POST")]))
+            response.headers[.allow] = "POST"
+            return response
+        }
+        switch await service.start(request, allowSubscriptions: false) {
+        case .single(let payload):
+            return json(.ok, payload)
+        case .failed(let errors):
+            return json(.badRequest, GraphQLService.encode(errors: errors))
+        case .stream(let live):
+            live.events.cancel()
+            return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(message: "Subscriptions are served over WebSocket")]))
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// An example subscription for GraphiQL: the first source, every column.
+    static func defaultQuery(_ api: APISchema) -> String {
+        guard let source = api.file.sources.first else { return "{ __typename }" }
+        let columns = source.schema.columns.map(\.name).joined(separator: " ")
+        return "subscription {\n  \(source.schema.name) {\n    operation\n    fields\n    data { \(columns) }\n  }\n}\n"
+    }
+}
+
+/// JSON text for small hand-built bodies.
+enum JSONText {
+    static func string(_ value: String) -> String {
+        var bytes: [UInt8] = []
+        JSONEscaping.write(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
