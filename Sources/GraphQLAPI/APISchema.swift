@@ -168,7 +168,10 @@ private struct Builder {
                 rowFields[columnName] = GraphQLField(
                     type: source.schema.primaryKey.contains(index) ? GraphQLNonNull(type) : type
                 ) { row, _, _, _ in
-                    (row as? [String: Map])?[columnName] ?? Map.null
+                    // GraphQLSwift 4.3 treats a returned `Map.null` as a value to serialise (and
+                    // reports an error for it); Swift `nil` is what it renders as null.
+                    guard let value = (row as? [String: Map])?[columnName], value != .null else { return nil as Map? }
+                    return value
                 }
             }
             let rowType = try GraphQLObjectType(name: GeneratedNames.sourceType(name), fields: rowFields)
