@@ -6,6 +6,6 @@ struct Tycostream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tycostream",
         abstract: "Turns live SQL views in Materialize into a real-time GraphQL API.",
-        subcommands: [QueryCommand.self, SimCommand.self, CaptureCommand.self, ReplayCommand.self]
+        subcommands: [QueryCommand.self, SimCommand.self, CaptureCommand.self, ReplayCommand.self, CheckCommand.self, GenerateSchemaCommand.self]
     )
 }
