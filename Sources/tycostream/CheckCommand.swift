@@ -12,20 +12,16 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check the schema file against the database: objects, columns, types and keys.",
         discussion: """
-            Reads the same settings as the server: the environment over .env (DATABASE_HOST, DATABASE_PORT,
-            DATABASE_USER, DATABASE_PASSWORD, DATABASE_NAME or DATABASE_URL, DATABASE_SSLMODE, SCHEMA_PATH…).
-            For every source it checks that the object exists, that every column exists with a type that
-            can be served as the declared one, and that the primary key columns exist. One query reads
-            information_schema.columns, so it works with Materialize and PostgreSQL.
+            Reads the server's settings: the environment over .env (DATABASE_HOST, DATABASE_PORT, DATABASE_USER, DATABASE_PASSWORD, DATABASE_NAME or DATABASE_URL, DATABASE_SSLMODE, SCHEMA_PATH…). For every source it checks that the object exists, that every column exists with a type that can be served as the declared one, and that the primary key columns exist. One query of information_schema.columns does it, with Materialize or PostgreSQL.
 
-            Exit status: 0 when everything matches, 1 when the schema file has mistakes or does not
-            match the database, 2 when the check could not run (settings, connection).
+            Exit status: 0 when everything matches; 1 when the schema file has mistakes or does not match the database; 2 when the check could not run (settings, connection).
 
             Examples:
               tycostream check
               tycostream check --schema ./schema.yaml
-              DATABASE_URL='postgres://materialize@localhost:6875/materialize' tycostream check
-              tycostream check --url 'postgres://me:secret@db.example.com/app?sslmode=verify-full' --schema app.yaml
+              DATABASE_URL='postgres://materialize@localhost:6875/materialize' \\
+                tycostream check
+              tycostream check --url 'postgres://me:pw@db.example.com/app' --schema app.yaml
             """
     )
 

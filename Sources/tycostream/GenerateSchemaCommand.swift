@@ -10,18 +10,15 @@ struct GenerateSchemaCommand: AsyncParsableCommand {
         commandName: "generate-schema",
         abstract: "Print a schema file (YAML) for tables and views in the database.",
         discussion: """
-            Reads information_schema.columns (Materialize or PostgreSQL) with the same settings as the
-            server (the environment over .env: DATABASE_HOST, DATABASE_PORT, DATABASE_USER,
-            DATABASE_PASSWORD, DATABASE_NAME or DATABASE_URL…) and prints the schema file to stdout.
-            Each --source takes the --key that follows it, in order. Types are mapped as upstream's
-            generate-schema.sh does; a type with no schema type of its own becomes String with a comment.
+            Reads information_schema.columns (Materialize or PostgreSQL) with the server's settings (the environment over .env: DATABASE_HOST, DATABASE_PORT, DATABASE_USER, DATABASE_PASSWORD, DATABASE_NAME or DATABASE_URL…) and prints the schema file to stdout.
+
+            Each --source takes the --key in the same position. Types are mapped as upstream's generate-schema.sh does; a type with no schema type of its own becomes String with a comment. Check the result with `tycostream check`.
 
             Examples:
               tycostream generate-schema --source trades --key id > schema.yaml
-              tycostream generate-schema --enum side=buy,sell --source trades --key id --column side:side \\
-                  --source positions --key trader,symbol > schema.yaml
-              tycostream generate-schema --source live_pnl=analytics.pnl_v2 --key instrument_id
-              tycostream generate-schema -s trades -p id -e side=buy,sell -c trades.side:side
+              tycostream generate-schema -e side=buy,sell -s trades -p id -c side:side \\
+                -s positions -p trader,symbol > schema.yaml
+              tycostream generate-schema --source pnl=analytics.pnl_v2 --key id
             """
     )
 
@@ -50,20 +47,25 @@ struct GenerateSchemaCommand: AsyncParsableCommand {
     @Option(name: .customLong("env-file"), help: "The .env file to read settings from.")
     var envFile = ".env"
 
+    /// Refuses malformed values before connecting, with this command's usage.
     func validate() throws {
         guard !source.isEmpty else {
             throw ValidationError("name at least one source: --source NAME --key COLUMN")
         }
+        _ = try makeGenerator()
     }
 
-    func run() async throws {
-        let generator: SchemaGenerator
+    private func makeGenerator() throws -> SchemaGenerator {
         do {
-            generator = try SchemaGenerator(
+            return try SchemaGenerator(
                 sourceArguments: source, keyArguments: key, enumArguments: self.enum, columnArguments: column)
         } catch {
             throw ValidationError(error.message)
         }
+    }
+
+    func run() async throws {
+        let generator = try makeGenerator()
         let settings = try loadSettings(url: url, envFile: envFile)
         let yaml: String
         do {
