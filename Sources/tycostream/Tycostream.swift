@@ -6,7 +6,10 @@ struct Tycostream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tycostream",
         abstract: "Turns live SQL views in Materialize into a real-time GraphQL API.",
-        subcommands: [ServeCommand.self, QueryCommand.self, SimCommand.self, CaptureCommand.self, ReplayCommand.self],
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, GenerateSchemaCommand.self, QueryCommand.self,
+            SimCommand.self, CaptureCommand.self, ReplayCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }
