@@ -19,6 +19,7 @@ public enum ServerRunner {
     ) async throws {
         let file = try SchemaFile.load(path: configuration.schemaPath)
         let api = try APISchema(file: file)
+        try await checkSchema(file, configuration: configuration, logger: logger)
         let sources = file.sources.map { IngestSource(schema: $0.schema, object: $0.object) }
         let feed = SubscribeFeed(
             connection: configuration.database, sources: sources, clock: ContinuousClock(),
@@ -48,6 +49,25 @@ public enum ServerRunner {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+extension ServerRunner {
+    /// The same check as `tycostream check`, at startup: a schema that does not match the
+    /// database stops the server with the report. An unreachable database does not: ingest
+    /// keeps retrying, and sources become ready when it answers.
+    static func checkSchema(_ file: SchemaFile, configuration: ServerConfiguration, logger: Logger) async throws {
+        let report: SchemaCheckReport
+        do {
+            report = try await SchemaCheck(schema: file).run(configuration.database)
+        } catch {
+            logger.warning("could not check the schema against the database yet: \(error)")
+            return
+        }
+        guard report.isOK else {
+            throw ServerError(.schemaMismatch, "the schema file does not match the database:\n\(report.text)")
+        }
+        logger.info("schema check passed for \(file.sources.count) sources")
     }
 }
 

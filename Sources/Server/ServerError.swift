@@ -19,6 +19,8 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let ambiguousObject = Code("ambiguousObject")
         /// A named column (primary key, enum mapping) does not exist in the object.
         public static let columnNotFound = Code("columnNotFound")
+        /// The schema file does not match the database; the server does not start.
+        public static let schemaMismatch = Code("schemaMismatch")
     }
 
     public var code: Code
