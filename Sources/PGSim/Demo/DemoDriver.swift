@@ -13,8 +13,8 @@ import PGWire
 /// paces ``run(until:)``, `wallClock` stamps `executed_at`/`updated_at`), so a seed and a clock
 /// determine every row. ``run()`` ends promptly when its task is cancelled.
 public actor DemoDriver<C: Clock> where C.Duration == Duration {
-    public let catalog: Catalog
-    public let configuration: DemoConfiguration
+    public nonisolated let catalog: Catalog
+    public nonisolated let configuration: DemoConfiguration
     private let clock: C
     private let wallClock: Catalog.Clock
     private var generator: any RandomNumberGenerator & Sendable
