@@ -18,6 +18,7 @@ struct SimCommand: AsyncParsableCommand {
             Examples:
               tycostream sim
               tycostream sim --port 6875 --sql demo.sql --heartbeat-ms 500
+              tycostream sim --demo --rate 5
               tycostream sim --user materialize:secret --user app:pw:cleartext --retention-ms 600000
               psql 'postgres://materialize@127.0.0.1:6875/materialize' -c 'CREATE TABLE t (id int PRIMARY KEY, name text)'
               tycostream query --url 'postgres://materialize@127.0.0.1:6875/materialize?sslmode=disable' 'COPY (SUBSCRIBE t WITH (PROGRESS)) TO STDOUT'
@@ -44,11 +45,18 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "How long history is kept for AS OF, in milliseconds.")
     var retentionMs = 60_000
 
+    @Flag(help: "Seed and keep moving the demo tables: instruments, trades, positions (schema: Fixtures/schemas/demo.yaml).")
+    var demo = false
+
+    @Option(help: "With --demo: ticks per second; each tick changes a few rows of each table.")
+    var rate: Double = 2
+
     func validate() throws {
         _ = try Self.parseUsers(users)
         guard heartbeatMs > 0 else { throw ValidationError("--heartbeat-ms must be positive") }
         guard retentionMs >= 0 else { throw ValidationError("--retention-ms must not be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard rate > 0, rate <= 1000 else { throw ValidationError("--rate must be above 0 and at most 1000 ticks per second") }
     }
 
     /// Parses `--user` values; SCRAM credentials are derived once here, not per connection.
@@ -84,6 +92,13 @@ struct SimCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = Catalog(retention: UInt64(retentionMs))
+        var driver: DemoDriver<ContinuousClock>?
+        if demo {
+            var seeder = SystemRandomNumberGenerator()
+            let demoDriver = DemoDriver(catalog: catalog, configuration: DemoConfiguration(ticksPerSecond: rate), seed: seeder.next())
+            try await demoDriver.seed()
+            driver = demoDriver
+        }
         if let sql {
             let text: String
             do {
@@ -104,9 +119,21 @@ struct SimCommand: AsyncParsableCommand {
         let server = try await SimServer.bind(configuration, catalog: catalog)
         // Written at once (not buffered) so a script can read the port while the server runs.
         FileHandle.standardOutput.write(Data("PGSim listening on \(host):\(server.port)\n".utf8))
+        if demo {
+            FileHandle.standardOutput.write(Data("Demo data moving at \(rate) ticks/s: instruments, trades, positions\n".utf8))
+        }
         await withTaskGroup(of: Void.self) { group in
             // Serving ends when the group is cancelled; an error then is the listener closing.
             group.addTask { try? await server.run() }
+            if let driver {
+                group.addTask {
+                    do {
+                        try await driver.run()
+                    } catch {
+                        FileHandle.standardError.write(Data("demo data stopped: \(error)\n".utf8))
+                    }
+                }
+            }
             await Self.waitForTermination()
             group.cancelAll()
         }
