@@ -234,5 +234,4 @@ async def closed_with(socket, timeout: float = TIMEOUT) -> tuple[int | None, str
             await asyncio.wait_for(socket.recv(), timeout)
     except websockets.ConnectionClosed:
         pass
-    close = socket.close_rcvd
-    return (close.code, close.reason) if close is not None else (None, "")
+    return socket.close_code, socket.close_reason
