@@ -38,7 +38,7 @@ USER, PASSWORD = "materialize", "secret"
 
 
 def binary() -> str:
-    path = os.environ.get("TYCOSTREAM_BIN") or str(REPO / ".build" / "debug" / "tycostream")
+    path = os.path.abspath(os.environ.get("TYCOSTREAM_BIN") or str(REPO / ".build" / "debug" / "tycostream"))
     if not os.access(path, os.X_OK):
         pytest.exit(f"{path} not found: build it with `swift build --product tycostream` or set TYCOSTREAM_BIN", 2)
     return path

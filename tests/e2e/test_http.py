@@ -41,7 +41,10 @@ def test_queries_and_mutations_over_http(make_stack):
     # Queries answer 200 over POST and GET.
     assert stack.graphql_post("{ __typename }") == (200, {"data": {"__typename": "Query"}})
     assert stack.graphql_get("{ __typename }") == (200, {"data": {"__typename": "Query"}})
-    assert stack.graphql_post("query Q($x: String) { __typename }", {"x": "y"})[0] == 200
+    assert stack.graphql_post("query Q($x: String!) { __type(name: $x) { name } }", {"x": "Query"}) == \
+        (200, {"data": {"__type": {"name": "Query"}}})
+    status, body = stack.graphql_post("query Q($x: String) { __typename }", {"x": "y"})
+    assert status == 400 and "$x" in messages(body)[0]  # unused variables fail validation
     status, body = stack.graphql_get("query A { __typename } query B { __typename }", operationName="B")
     assert (status, body) == (200, {"data": {"__typename": "Query"}})
     status, body = stack.graphql_get("query A { __typename } query B { __typename }")
