@@ -82,8 +82,8 @@ public enum TycostreamServer {
         }
 
         router.get("/graphql") { request, context -> Response in
-            let query = request.uri.queryParameters
-            guard let text = query["query"].map(String.init) else {
+            let query = formParameters(request.uri.query)
+            guard let text = query["query"] else {
                 if options.ui, request.headers[.accept]?.contains("text/html") == true {
                     return html(GraphiQLPage.html(defaultQuery: defaultQuery(service.api)))
                 }
@@ -91,13 +91,15 @@ public enum TycostreamServer {
                     message: "Send a query: GET /graphql?query=…, POST /graphql with a JSON body, or subscribe over WebSocket at /graphql")]))
             }
             var variables: [String: Map] = [:]
-            if let raw = query["variables"].map(String.init), !raw.isEmpty {
+            if let raw = query["variables"], !raw.isEmpty {
                 guard let decoded = try? JSONDecoder().decode([String: Map].self, from: Data(raw.utf8)) else {
                     return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(message: "variables must be a JSON object")]))
                 }
                 variables = decoded
             }
-            let request = GraphQLRequest(query: text, operationName: query["operationName"].map(String.init), variables: variables)
+            // An empty operationName (as forms send an unset field) means none.
+            let operationName = query["operationName"].flatMap { $0.isEmpty ? nil : $0 }
+            let request = GraphQLRequest(query: text, operationName: operationName, variables: variables)
             return await run(request, service: service, allowMutations: false)
         }
 
@@ -141,6 +143,28 @@ public enum TycostreamServer {
             live.events.cancel()
             return json(.badRequest, GraphQLService.encode(errors: [GraphQLError(message: "Subscriptions are served over WebSocket")]))
         }
+    }
+
+    /// The parameters of a URL query as `application/x-www-form-urlencoded` reads them: `+` is
+    /// a space (browsers, `URLSearchParams` and Python's `urlencode` write spaces so), then
+    /// percent-decoding; the first of repeated names wins. Hummingbird's `queryParameters`
+    /// only percent-decodes, which turned `?query={+__typename+}` into a syntax error.
+    /// A name or value that is not valid percent-encoding is left out.
+    static func formParameters(_ query: String?) -> [String: String] {
+        var parameters: [String: String] = [:]
+        guard let query else { return parameters }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = formDecode(parts[0]), parameters[name] == nil,
+                let value = parts.count > 1 ? formDecode(parts[1]) : ""
+            else { continue }
+            parameters[name] = value
+        }
+        return parameters
+    }
+
+    private static func formDecode(_ text: Substring) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {

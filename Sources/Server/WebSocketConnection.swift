@@ -16,7 +16,7 @@ import NIOWebSocket
 enum WebSocketConnection {
     /// What only the parent task can do (it owns the task group).
     enum Command: Sendable {
-        case startOperation(id: String, request: OperationRequest)
+        case startOperation(id: String, generation: Int, request: OperationRequest)
         case armTimer(WSTimer, Duration, token: Int)
     }
 
@@ -63,8 +63,8 @@ enum WebSocketConnection {
             }
             for await command in commands {
                 switch command {
-                case .startOperation(let id, let request):
-                    group.addTask { await driver.runOperation(id: id, request: request, service: service) }
+                case .startOperation(let id, let generation, let request):
+                    group.addTask { await driver.runOperation(id: id, generation: generation, request: request, service: service) }
                 case .armTimer(let timer, let duration, let token):
                     group.addTask {
                         try? await Task.sleep(for: duration)
@@ -78,8 +78,19 @@ enum WebSocketConnection {
     }
 
     /// Owns the state machine and the running subscriptions of one connection.
+    ///
+    /// Operation ids are reused: graphql-transport-ws frees an id on the client's `complete`,
+    /// and the legacy `start` with an active id replaces the operation. So each started
+    /// operation gets a generation, assigned and retired inside the same actor step as the
+    /// machine's `startOperation`/`stopOperation` actions; the task of a stopped or replaced
+    /// operation can then neither emit into nor complete its successor under the same id.
     actor Session<Machine: WSStateMachine> {
         private var machine: Machine
+        /// The generation of each running operation, by id.
+        private var generations: [String: Int] = [:]
+        /// Generations of started operations whose task the driver has not spawned yet, in order.
+        private var unspawned: [String: [Int]] = [:]
+        private var lastGeneration = 0
         private var subscriptions: [String: Subscription] = [:]
         private var timerTokens: [WSTimer: Int] = [:]
         private(set) var isClosed = false
@@ -88,28 +99,63 @@ enum WebSocketConnection {
             self.machine = machine
         }
 
+        /// Runs one machine step and does its bookkeeping before anything else can interleave.
         func update(_ step: (inout Machine) -> [WSAction]) -> [WSAction] {
             let actions = step(&machine)
-            if actions.contains(where: { if case .close = $0 { true } else { false } }) { isClosed = true }
+            for action in actions {
+                switch action {
+                case .close:
+                    isClosed = true
+                case .stopOperation(let id):
+                    retire(id)
+                case .startOperation(let id, _):
+                    retire(id)
+                    lastGeneration += 1
+                    generations[id] = lastGeneration
+                    unspawned[id, default: []].append(lastGeneration)
+                case .sendText, .authorize, .armTimer, .cancelTimer:
+                    break
+                }
+            }
             return actions
         }
 
-        func emit(id: String, payload: [UInt8]) -> EmitAction {
-            machine.operationEmitted(id: id, payload: payload)
+        /// The generation of the next `startOperation` action for `id` the driver carries out.
+        ///
+        /// Only the reading task performs actions that start operations, so they are taken in
+        /// the order ``update(_:)`` assigned them.
+        func spawn(_ id: String) -> Int {
+            guard let generation = unspawned[id]?.first else {
+                preconditionFailure("startOperation(\(id)) performed without update(_:) assigning it a generation")
+            }
+            unspawned[id]?.removeFirst()
+            if unspawned[id]?.isEmpty == true { unspawned[id] = nil }
+            return generation
         }
 
-        /// Records a started subscription; `false` when the operation was stopped meanwhile.
-        func register(_ id: String, _ events: Subscription) -> Bool {
-            guard !isClosed, machine.activeOperationIDs.contains(id) else { return false }
+        func emit(id: String, generation: Int, payload: [UInt8]) -> EmitAction {
+            guard generations[id] == generation else { return .drop }
+            return machine.operationEmitted(id: id, payload: payload)
+        }
+
+        /// Records a started subscription; `false` when the operation was stopped or replaced meanwhile.
+        func register(_ id: String, generation: Int, _ events: Subscription) -> Bool {
+            guard !isClosed, generations[id] == generation, machine.activeOperationIDs.contains(id) else { return false }
             subscriptions[id] = events
             return true
         }
 
-        func finished(_ id: String) {
+        /// Ends operation `id` of `generation` with `step` (complete or error), or does nothing
+        /// when it was stopped or replaced meanwhile: its id may belong to a newer operation.
+        func end(_ id: String, generation: Int, _ step: (inout Machine) -> [WSAction]) -> [WSAction] {
+            guard !isClosed, generations[id] == generation else { return [] }
+            generations[id] = nil
             subscriptions[id] = nil
+            return update(step)
         }
 
-        func stop(_ id: String) {
+        private func retire(_ id: String) {
+            generations[id] = nil
             subscriptions.removeValue(forKey: id)?.cancel()
         }
 
@@ -132,6 +178,7 @@ enum WebSocketConnection {
             _ = machine.closedByPeer()
             for events in subscriptions.values { events.cancel() }
             subscriptions.removeAll()
+            generations.removeAll()
         }
     }
 
@@ -153,9 +200,10 @@ enum WebSocketConnection {
                     // No connection_init hook is configured: every client is accepted.
                     await perform(await session.update { $0.connectionAccepted(ackPayload: nil) })
                 case .startOperation(let id, let request):
-                    commands.yield(.startOperation(id: id, request: request))
-                case .stopOperation(let id):
-                    await session.stop(id)
+                    commands.yield(.startOperation(id: id, generation: await session.spawn(id), request: request))
+                case .stopOperation:
+                    break  // done by `Session.update`, in the same step as the machine's
+
                 case .armTimer(let timer, let duration):
                     let token = await session.armTimer(timer)
                     commands.yield(.armTimer(timer, duration, token: token))
@@ -165,39 +213,40 @@ enum WebSocketConnection {
             }
         }
 
-        func runOperation(id: String, request: OperationRequest, service: GraphQLService) async {
+        func runOperation(id: String, generation: Int, request: OperationRequest, service: GraphQLService) async {
             switch await service.start(request.graphQLRequest) {
             case .failed(let errors):
-                await perform(await session.update { $0.operationFailed(id: id, errors: errors) })
+                await perform(await session.end(id, generation: generation) { $0.operationFailed(id: id, errors: errors) })
             case .single(let payload):
-                _ = await emit(id: id, payload: payload)
-                await perform(await session.update { $0.operationCompleted(id: id) })
+                _ = await emit(id: id, generation: generation, payload: payload)
+                await perform(await session.end(id, generation: generation) { $0.operationCompleted(id: id) })
             case .stream(let live):
-                guard await session.register(id, live.events) else {
+                guard await session.register(id, generation: generation, live.events) else {
                     live.events.cancel()
                     return
                 }
                 do {
                     for try await event in live.events {
-                        guard await emit(id: id, payload: live.payload(for: event)) else {
+                        guard await emit(id: id, generation: generation, payload: live.payload(for: event)) else {
                             live.events.cancel()
                             break
                         }
                     }
-                    await session.finished(id)
-                    await perform(await session.update { $0.operationCompleted(id: id) })
+                    await perform(await session.end(id, generation: generation) { $0.operationCompleted(id: id) })
                 } catch {
-                    await session.finished(id)
-                    logger.info("subscription \(id) ended: \(error.description)")
-                    let message = error.code == .stopped ? "the subscription was stopped: \(error.description)" : error.description
-                    await perform(await session.update { $0.operationFailed(id: id, errors: [GraphQLError(message: message)]) })
+                    let actions = await session.end(id, generation: generation) { machine in
+                        let message = error.code == .stopped ? "the subscription was stopped: \(error.description)" : error.description
+                        return machine.operationFailed(id: id, errors: [GraphQLError(message: message)])
+                    }
+                    if !actions.isEmpty { logger.info("subscription \(id) ended: \(error.description)") }
+                    await perform(actions)
                 }
             }
         }
 
         /// Sends a payload for `id`; `false` when the operation is no longer active.
-        private func emit(id: String, payload: [UInt8]) async -> Bool {
-            switch await session.emit(id: id, payload: payload) {
+        private func emit(id: String, generation: Int, payload: [UInt8]) async -> Bool {
+            switch await session.emit(id: id, generation: generation, payload: payload) {
             case .send(let frame):
                 var buffer = ByteBufferAllocator().buffer(capacity: frame.count)
                 buffer.writeBytes(frame.prefix)
