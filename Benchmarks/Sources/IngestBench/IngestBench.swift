@@ -53,11 +53,15 @@ struct IngestBench {
         var start = 0
         while start < rows {
             let end = min(rows, start + 10_000)
-            let batch = (start..<end).map { i -> [Datum] in
-                [
-                    .int64(Int64(i)), .text("name-\(i)"), .int32(Int32(i % 1000)), .float64(Double(i) * 1.5),
-                    .bool(i % 2 == 0), .timestamptz(base + Int64(i) * 1_000_000),
+            var batch: [[Datum]] = []
+            batch.reserveCapacity(end - start)
+            for i in start..<end {
+                let id = Int64(i)
+                let row: [Datum] = [
+                    .int64(id), .text("name-" + String(i)), .int32(Int32(i % 1000)), .float64(Double(i) * 1.5),
+                    .bool(i % 2 == 0), .timestamptz(base + id * 1_000_000),
                 ]
+                batch.append(row)
             }
             try await catalog.insert(into: "bench", rows: batch)
             start = end
@@ -76,17 +80,22 @@ struct IngestBench {
             let clock = ContinuousClock()
             let began = clock.now
             let (done, signal) = AsyncStream<Void>.makeStream()
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await feed.run(schema) { event in
-                        switch event {
-                        case .batch(let batch):
-                            try await cache.apply(batch)
-                            signal.yield()
-                        case .reset(let snapshot): try await cache.reset(to: snapshot)
-                        case .failed(let error): throw error
+                    do {
+                        try await feed.run(schema) { event in
+                            switch event {
+                            case .batch(let batch):
+                                try await cache.apply(batch)
+                                signal.yield()
+                            case .reset(let snapshot): try await cache.reset(to: snapshot)
+                            case .failed(let error): throw error
+                            }
                         }
+                    } catch {
+                        FileHandle.standardError.write(Data("ingest failed: \(error)\n".utf8))
                     }
+                    signal.finish()
                 }
                 var iterator = done.makeAsyncIterator()
                 _ = await iterator.next()
