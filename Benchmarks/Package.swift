@@ -32,5 +32,16 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        .executableTarget(
+            name: "IngestBench",
+            dependencies: [
+                .product(name: "Ingest", package: "tycostream"),
+                .product(name: "LiveViews", package: "tycostream"),
+                .product(name: "PGClient", package: "tycostream"),
+                .product(name: "PGSim", package: "tycostream"),
+                .product(name: "PGWire", package: "tycostream"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
     ]
 )
