@@ -17,7 +17,7 @@ enum Disposition: Sendable {
     init(_ error: any Error, source: String) {
         if let error = error as? IngestError {
             switch error.code {
-            case .layoutMismatch, .invalidValue, .keyViolation: self = .fatal(error)
+            case .layoutMismatch, .invalidValue, .keyViolation, .batchTooLarge: self = .fatal(error)
             default: self = .retry(error.message)
             }
             return

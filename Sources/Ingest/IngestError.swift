@@ -17,6 +17,8 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         public static let keyViolation = Code("keyViolation")
         /// The stream broke the SUBSCRIBE rules (timestamps going back, rows after progress…).
         public static let protocolViolation = Code("protocolViolation")
+        /// One timestamp held more rows than the configured bound.
+        public static let batchTooLarge = Code("batchTooLarge")
         /// The database refused the subscription or the connection.
         public static let database = Code("database")
     }

@@ -20,6 +20,9 @@ public struct SubscribeFeed<C: Clock>: SourceFeed where C.Duration == Duration {
     public let connection: ConnectionConfiguration
     public let sources: [String: IngestSource]
     public let backoff: BackoffPolicy
+    /// The most rows one timestamp (the snapshot included) may hold before the source stops:
+    /// a batch is delivered whole, so it is held whole in memory until its timestamp closes.
+    public let maximumBatchRows: Int
     private let clock: C
     private let observer: (any IngestObserver)?
     private let wallClockMilliseconds: @Sendable () -> UInt64
@@ -32,13 +35,14 @@ public struct SubscribeFeed<C: Clock>: SourceFeed where C.Duration == Duration {
     ///   - randomUnit: a random number in [0, 1) for backoff jitter.
     public init(
         connection: ConnectionConfiguration, sources: [IngestSource], backoff: BackoffPolicy = BackoffPolicy(),
-        clock: C, observer: (any IngestObserver)? = nil,
+        maximumBatchRows: Int = 20_000_000, clock: C, observer: (any IngestObserver)? = nil,
         wallClockMilliseconds: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
         randomUnit: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.connection = connection
         self.sources = Dictionary(sources.map { ($0.schema.name, $0) }, uniquingKeysWith: { _, last in last })
         self.backoff = backoff
+        self.maximumBatchRows = maximumBatchRows
         self.clock = clock
         self.observer = observer
         self.wallClockMilliseconds = wallClockMilliseconds
@@ -138,7 +142,14 @@ public struct SubscribeFeed<C: Clock>: SourceFeed where C.Duration == Duration {
                 var rows = 0
                 while let row = try decoder.nextRow() {
                     rows += 1
-                    guard let closed = try batcher.add(SubscribeRow(row, layout: layout)) else { continue }
+                    guard let closed = try batcher.add(SubscribeRow(row, layout: layout)) else {
+                        if batcher.pendingCount > maximumBatchRows {
+                            throw IngestError(
+                                .batchTooLarge, source: name,
+                                "one timestamp holds more than \(maximumBatchRows) rows; a batch is applied whole, so it is held in memory until it closes. Raise the limit (INGEST_MAX_BATCH_ROWS) if the machine has the memory, or narrow the source")
+                        }
+                        continue
+                    }
                     if let snapshot = closed.snapshot {
                         // The first subscription loads an empty cache; a re-snapshot replaces the
                         // old state and the cache delivers only the difference.

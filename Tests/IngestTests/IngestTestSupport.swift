@@ -33,15 +33,18 @@ enum Loopback {
     /// A feed against `port` on the continuous clock.
     static func feed(
         port: Int, sources: [IngestSource], observer: (any IngestObserver)? = nil,
-        backoff: BackoffPolicy = fastBackoff, wallClockMilliseconds: (@Sendable () -> UInt64)? = nil
+        backoff: BackoffPolicy = fastBackoff, maximumBatchRows: Int = 20_000_000,
+        wallClockMilliseconds: (@Sendable () -> UInt64)? = nil
     ) -> SubscribeFeed<ContinuousClock> {
         if let wallClockMilliseconds {
             return SubscribeFeed(
-                connection: connection(port: port), sources: sources, backoff: backoff, clock: ContinuousClock(),
+                connection: connection(port: port), sources: sources, backoff: backoff,
+                maximumBatchRows: maximumBatchRows, clock: ContinuousClock(),
                 observer: observer, wallClockMilliseconds: wallClockMilliseconds, randomUnit: { 0.5 })
         }
         return SubscribeFeed(
-            connection: connection(port: port), sources: sources, backoff: backoff, clock: ContinuousClock(),
+            connection: connection(port: port), sources: sources, backoff: backoff,
+            maximumBatchRows: maximumBatchRows, clock: ContinuousClock(),
             observer: observer, randomUnit: { 0.5 })
     }
 

@@ -173,6 +173,23 @@ import Testing
         }
     }
 
+    /// A timestamp larger than the configured bound stops the source instead of exhausting memory.
+    @Test(.timeLimit(.minutes(2)))
+    func oversizedBatchStopsTheSource() async throws {
+        let catalog = Catalog()
+        try await catalog.createTable(Items.table)
+        try await catalog.insert(into: Items.table.name, rows: (1...50).map { Items.row(id: Int64($0), name: "n\($0)", qty: 1, price: 1.5, active: true) })
+        try await SimServer.withRunning(Loopback.simConfiguration(), catalog: catalog) { server in
+            let source = IngestSource(schema: Items.schema)
+            let log = DeliveryLog()
+            try await Loopback.feed(port: server.port, sources: [source], maximumBatchRows: 10)
+                .run(source.schema) { log.append($0) }
+            let failure = try #require(log.failures.first)
+            #expect(log.events.count == 1, "nothing of the oversized snapshot is delivered")
+            #expect(failure.message.contains("more than 10 rows"), "\(failure.message)")
+        }
+    }
+
     /// A schema column the relation lacks (42703) stops the source after one attempt.
     @Test(.timeLimit(.minutes(2)))
     func missingColumnFailsOnce() async throws {

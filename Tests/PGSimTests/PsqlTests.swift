@@ -11,7 +11,7 @@ struct PsqlTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         process.arguments = [
-            "host=127.0.0.1 port=\(port) user=\(user) dbname=materialize sslmode=prefer connect_timeout=5",
+            "host=127.0.0.1 port=\(port) user=\(user) dbname=materialize sslmode=prefer connect_timeout=30",
             "-X", "-A", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql,
         ]
         var environment = ProcessInfo.processInfo.environment

@@ -175,6 +175,13 @@ enum RawClient {
                 }
                 if received.count >= total { break }
             }
+            // A loaded machine may answer later than the pause above: wait (up to the 5 s
+            // receive timeout per read) for the rest.
+            while received.count < total {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                guard count > 0 else { break }
+                received += buffer[..<count]
+            }
             return received
         }()
     }

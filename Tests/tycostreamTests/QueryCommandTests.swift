@@ -93,3 +93,40 @@ struct QueryCommandTests {
         #expect(output.stdout.contains("--url"))
     }
 }
+
+/// Streaming a large COPY keeps the client's memory flat: measured on a process of its own
+/// (the test process runs many tests at once, so its own RSS says nothing).
+@Suite(.timeLimit(.minutes(3)))
+struct QueryCommandMemoryTests {
+    static func residentKilobytes(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return line.split(separator: " ").compactMap { Int($0) }.first
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: QueryCommandTests.serverAvailable))
+    func oneMillionRowsStreamInFlatMemory() async throws {
+        let process = Process()
+        process.executableURL = CommandRunner.executable
+        // ~110 MB of COPY data; the output goes to /dev/null so only the client's memory counts.
+        process.arguments = [
+            "query", "--url", QueryCommandTests.url(user: "trust_user"),
+            "COPY (SELECT g, repeat('x', 100) FROM generate_series(1, 1000000) g) TO STDOUT",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var samples: [Int] = []
+        while process.isRunning {
+            if let kilobytes = Self.residentKilobytes(of: process.processIdentifier) { samples.append(kilobytes) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(process.terminationStatus == 0)
+        #expect(samples.count > 5, "the run was too short to sample")
+        let peak = samples.max() ?? 0
+        // The whole stream is ~110 MB; a client that buffered it would pass 100 MB.
+        #expect(peak < 64 * 1024, "peak RSS \(peak) KB while streaming ~110 MB")
+    }
+}
