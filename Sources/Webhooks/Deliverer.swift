@@ -172,7 +172,8 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
 
     // MARK: Sending
 
-    /// Sends deliveries until the calling task is cancelled.
+    /// Sends deliveries until the calling task is cancelled. Call it once per deliverer (it
+    /// consumes the deliverer's single wake-up stream); a service group runs it for the server.
     public func run() async {
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         clientConfiguration.httpVersion = .automatic
@@ -193,6 +194,8 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
                     }
                     group.addTask {
                         let result = await Self.attempt(work, client: client)
+                        // Shutting down: the delivery stays pending as it was, not a failed attempt.
+                        guard !Task.isCancelled else { return }
                         await self.complete(start, work: work, result: result)
                     }
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LiveViews
 import Logging
 import NIOCore
 import Testing
@@ -355,5 +356,38 @@ struct FixedResolver: HostResolver {
         }
         await receiver.stop()
         #expect(await inbox.deliveries.map(\.id).sorted() == payloads.map(\.eventID).sorted())
+    }
+
+    @Test func triggerEventsFromASourceCacheArriveAsTypedPayloads() async throws {
+        let schema = try SourceSchema(
+            name: "trades", columns: [.init(name: "id", type: .integer), .init(name: "qty", type: .integer), .init(name: "symbol", type: .string)],
+            primaryKey: ["id"])
+        let cache = SourceCache(schema: schema)
+        let subscription = try await cache.createTrigger(fire: try Filter(.object(["qty": .object(["_gt": .int(10)])]), schema: schema))
+        try await cache.apply(SourceBatch(timestamp: 7, changes: [.upsert([.integer(1), .integer(50), .string("AAPL")])]))
+        try await cache.apply(SourceBatch(timestamp: 8, changes: [.upsert([.integer(1), .integer(5), .string("AAPL")])]))
+        var events: [TriggerEvent] = []
+        for try await event in subscription {
+            events.append(event)
+            if events.count == 2 { break }
+        }
+
+        let inbox = Inbox(secret: Self.secret)
+        let receiver = try await Receiver.start(inbox: inbox)
+        let directory = TemporaryDirectory()
+        let deliverer = try makeDeliverer(directory, configuration())
+        try await deliverer.createTrigger(stored(port: receiver.port))
+        let ids = try await deliverer.enqueue(events, for: trigger)
+        #expect(deliverer.outbox.checkpoint(trigger) == 8)
+        #expect(deliverer.outbox.matchingKeys(trigger).isEmpty)
+        await withRunning(deliverer) {
+            #expect(await eventually { await deliverer.status(of: trigger).delivered == 2 })
+        }
+        await receiver.stop()
+        let deliveries = await inbox.deliveries
+        #expect(deliveries.map(\.id) == ids)
+        #expect(deliveries.map(\.type) == ["FIRE", "CLEAR"])
+        #expect(deliveries.map(\.mz) == [7, 8])
+        #expect(ids[0] == WebhookPayload.eventID(source: "trades", trigger: "big", keyText: "[1]", mzTimestamp: 7, eventType: .fire))
     }
 }
