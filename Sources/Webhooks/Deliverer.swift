@@ -170,6 +170,11 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         wake.yield()
     }
 
+    /// Drops a dead letter for good.
+    public nonisolated func discardDeadLetter(_ eventID: String) throws(WebhooksError) {
+        try outbox.discardDeadLetter(eventID)
+    }
+
     // MARK: Sending
 
     /// Sends deliveries until the calling task is cancelled. Call it once per deliverer (it

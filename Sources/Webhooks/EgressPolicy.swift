@@ -164,7 +164,10 @@ public struct WebhookEndpoint: Sendable, Hashable {
 
     /// The URL to request when connecting to `address` for this host: for plain http the
     /// address itself (the `Host` header keeps the name), so DNS cannot change between the
-    /// check and the connection; for https the name (certificate checks need it).
+    /// check and the connection. For https the name, since certificate checks need it: the
+    /// HTTP client resolves it again, a window of milliseconds in which a rebinding DNS server
+    /// could still answer differently (pinning https needs a client per pinned address; see
+    /// AsyncHTTPClient's `dnsOverride`).
     func requestURL(pinnedTo address: IPAddress?) -> String {
         guard !isHTTPS, let address else { return url }
         let hostText = address.isIPv4 ? address.description : "[\(address)]"

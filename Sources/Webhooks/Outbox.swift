@@ -132,10 +132,16 @@ public final class Outbox: @unchecked Sendable {  // Sendable: every access to m
     /// Writes and syncs `records`, then applies them. On a failed write the log is cut back, so
     /// the state and the file never disagree.
     func append(_ records: [OutboxRecord]) throws(WebhooksError) {
-        guard !records.isEmpty else { return }
+        try append(records) { _ in () }
+    }
+
+    /// Appends, then runs `inspect` on the new state under the same lock (so what it reads is
+    /// exactly the effect of these records, whatever other threads do).
+    func append<Result>(_ records: [OutboxRecord], inspect: (OutboxState) -> Result) throws(WebhooksError) -> Result {
         let bytes = Self.frame(records)
         lock.lock()
         defer { lock.unlock() }
+        guard !records.isEmpty else { return inspect(state) }
         do throws(WebhooksError) {
             try Self.writeAll(descriptor, bytes, logPath)
             guard fsync(descriptor) == 0 else { throw Self.posixError("fsync", logPath) }
@@ -145,9 +151,11 @@ public final class Outbox: @unchecked Sendable {  // Sendable: every access to m
         }
         fileSize += bytes.count
         for record in records { state.apply(record) }
+        let result = inspect(state)
         if fileSize > compactionThreshold, fileSize > 2 * liveSizeAtCompaction {
             try compactLocked()
         }
+        return result
     }
 
     /// Rewrites the log as the current state (temp file, fsync, rename, fsync directory).
@@ -227,8 +235,7 @@ public final class Outbox: @unchecked Sendable {  // Sendable: every access to m
     @discardableResult
     public func enqueue(_ payloads: [WebhookPayload]) throws(WebhooksError) -> [PendingDelivery] {
         let before = lock.withLock { state.nextSequence }
-        try append(payloads.map { .enqueued($0) })
-        return lock.withLock {
+        return try append(payloads.map { .enqueued($0) }) { state in
             payloads.compactMap { state.pending[$0.eventID] }.filter { $0.sequence >= before }
         }
     }

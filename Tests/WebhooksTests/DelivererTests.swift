@@ -278,6 +278,7 @@ struct FixedResolver: HostResolver {
             #expect(await eventually { await inbox.deliveries.count == 1 })
             #expect(deliverer.deadLetters().isEmpty)
             await #expect(throws: WebhooksError.self) { try await deliverer.retryDeadLetter(payload.eventID) }
+            #expect(throws: WebhooksError.self) { try deliverer.discardDeadLetter(payload.eventID) }
         }
         await receiver.stop()
         #expect(await inbox.deliveries.first?.id == payload.eventID)

@@ -53,6 +53,30 @@ func samplePayload(trigger: String = "big", key: Int64, type: WebhookPayload.Eve
         #expect(throws: WebhooksError.self) { try outbox.reviveDeadLetter("nope") }
     }
 
+    @Test func discardsAndDeletionsSurviveAReopen() throws {
+        let directory = TemporaryDirectory()
+        let other = StoredTrigger(id: TriggerID(source: "trades", name: "other"), webhook: "https://example.com/2", fire: "{}",
+                                  secret: trigger.secret, createdAtMillis: 6)
+        do {
+            let outbox = try Outbox(directory: directory.path)
+            try outbox.saveTrigger(trigger)
+            try outbox.saveTrigger(other, matchingKeys: ["[3]"], checkpoint: 4)
+            let added = try outbox.enqueue([samplePayload(key: 1, mz: 1), samplePayload(key: 2, mz: 2), samplePayload(trigger: "other", key: 3, mz: 5)])
+            try outbox.markDead(added[0].payload.eventID, reason: "x", atMillis: 1)
+            try outbox.markDead(added[1].payload.eventID, reason: "y", atMillis: 2)
+            try outbox.discardDeadLetter(added[0].payload.eventID)
+            #expect(throws: WebhooksError.self) { try outbox.discardDeadLetter(added[0].payload.eventID) }
+            try outbox.deleteTrigger(other.id)
+            #expect(throws: WebhooksError.self) { try outbox.deleteTrigger(other.id) }
+        }
+        let outbox = try Outbox(directory: directory.path)
+        #expect(outbox.triggers == [trigger])
+        #expect(outbox.deadLetters().map(\.reason) == ["y"])
+        #expect(outbox.pending().isEmpty)
+        #expect(outbox.matchingKeys(other.id).isEmpty)
+        #expect(outbox.checkpoint(other.id) == nil)
+    }
+
     @Test func duplicateTransitionsAreEnqueuedOnce() throws {
         let directory = TemporaryDirectory()
         let outbox = try Outbox(directory: directory.path)
