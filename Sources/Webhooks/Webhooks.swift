@@ -1,2 +1,0 @@
-/// Webhooks: trigger delivery.
-public enum Webhooks {}
