@@ -7,7 +7,7 @@ struct Tycostream: AsyncParsableCommand {
         commandName: "tycostream",
         abstract: "Turns live SQL views in Materialize into a real-time GraphQL API.",
         subcommands: [
-            ServeCommand.self, DemoCommand.self, CheckCommand.self, GenerateSchemaCommand.self, QueryCommand.self,
+            ServeCommand.self, DemoCommand.self, CheckCommand.self, SchemaCommand.self, GenerateSchemaCommand.self, QueryCommand.self,
             SimCommand.self, CaptureCommand.self, ReplayCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
