@@ -12,10 +12,12 @@ public final class GraphQLService: Sendable {
     let planner: SubscriptionPlanner
     let hub: any SubscriptionHub
     let subscriptionOptions: SubscriptionOptions
+    /// What every transport records; rendered at `GET /metrics`.
+    public let metrics: ServerMetrics
 
     public init(
         api: APISchema, hub: any SubscriptionHub, maximumQueryBytes: Int = 64 * 1024, maximumNestingDepth: Int = 32,
-        subscriptionOptions: SubscriptionOptions = SubscriptionOptions()
+        subscriptionOptions: SubscriptionOptions = SubscriptionOptions(), metrics: ServerMetrics = .disabled()
     ) throws(GraphQLAPIError) {
         self.api = api
         self.documents = DocumentCache(api: api, maximumQueryBytes: maximumQueryBytes, maximumNestingDepth: maximumNestingDepth)
@@ -23,6 +25,7 @@ public final class GraphQLService: Sendable {
         self.hub = hub
         self.encodings = EncodingCache()
         self.subscriptionOptions = subscriptionOptions
+        self.metrics = metrics
     }
 
     /// How an operation runs.
@@ -53,29 +56,44 @@ public final class GraphQLService: Sendable {
         let document: ValidatedDocument
         switch documents.document(for: request.query) {
         case .success(let validated): document = validated
-        case .failure(let errors): return .failed(errors.errors)
+        case .failure(let errors):
+            metrics.operation(.invalid, succeeded: false)
+            return .failed(errors.errors)
         }
         guard let type = document.operationType(named: request.operationName) else {
             let message = request.operationName.map { "Unknown operation named \"\($0)\"." }
                 ?? "Must provide operation name if query contains multiple operations."
+            metrics.operation(.invalid, succeeded: false)
             return .failed([GraphQLError(message: message)])
         }
         switch type {
         case .subscription:
             guard allowSubscriptions else {
+                metrics.operation(.subscription, succeeded: false)
                 return .failed([GraphQLError(
                     message: "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over HTTP.")])
             }
-            return await subscribe(document, request: request)
+            let operation = await subscribe(document, request: request)
+            if case .stream = operation {
+                metrics.operation(.subscription, succeeded: true)
+            } else {
+                metrics.operation(.subscription, succeeded: false)
+            }
+            return operation
         case .query, .mutation:
+            let kind: ServerMetrics.OperationKind = type == .query ? .query : .mutation
             do {
                 let result = try await execute(
                     schema: api.schema, documentAST: document.document, rootValue: (), context: (),
                     variableValues: request.variables, operationName: request.operationName)
-                return .single(try Self.encode(result))
+                let payload = try Self.encode(result)
+                metrics.operation(kind, succeeded: result.errors.isEmpty)
+                return .single(payload)
             } catch let error as GraphQLError {
+                metrics.operation(kind, succeeded: false)
                 return .failed([error])
             } catch {
+                metrics.operation(kind, succeeded: false)
                 return .failed([GraphQLError(message: "\(error)")])
             }
         }

@@ -21,15 +21,16 @@ public enum ServerRunner {
         let api = try APISchema(file: file)
         try await checkSchema(file, configuration: configuration, logger: logger)
         let sources = file.sources.map { IngestSource(schema: $0.schema, object: $0.object) }
+        let metrics = MetricsBootstrap.metrics(sources: sources.map(\.schema.name))
         let feed = SubscribeFeed(
             connection: configuration.database, sources: sources, clock: ContinuousClock(),
-            observer: LoggingIngestObserver(logger: logger))
+            observer: LoggingIngestObserver(logger: logger, metrics: metrics))
         let registry = SourceRegistry(
             schemas: sources.map(\.schema), feed: feed, clock: ContinuousClock(), idleGrace: .seconds(60),
             eager: Set(sources.map(\.schema.name)))
         let service = try GraphQLService(
             api: api, hub: registry, maximumQueryBytes: configuration.limits.maxMessageBytes,
-            maximumNestingDepth: configuration.limits.maxQueryDepth)
+            maximumNestingDepth: configuration.limits.maxQueryDepth, metrics: metrics)
         var webSocket = WSConfiguration()
         webSocket.maximumMessageSize = configuration.limits.maxMessageBytes
         webSocket.maximumActiveOperations = configuration.limits.maxSubscriptionsPerConnection
@@ -82,11 +83,22 @@ struct RegistryService<Feed: SourceFeed>: Service {
     }
 }
 
-/// Logs what ingest does, one line per notable event (not per row).
+/// Logs what ingest does, one line per notable event (not per row), and counts it all in
+/// the server's metrics.
 struct LoggingIngestObserver: IngestObserver {
     let logger: Logger
+    let metrics: ServerMetrics
+
+    func received(source: String, rows: Int, bytes: Int) {
+        metrics.received(source: source, rows: rows, bytes: bytes)
+    }
+
+    func progressed(source: String, timestamp: UInt64, lagMilliseconds: Int64) {
+        metrics.progressed(source: source, timestamp: timestamp, lagMilliseconds: lagMilliseconds)
+    }
 
     func delivered(source: String, timestamp: UInt64, changes: Int, isSnapshot: Bool) {
+        metrics.delivered(source: source, timestamp: timestamp, changes: changes, isSnapshot: isSnapshot)
         if isSnapshot {
             logger.info("source \(source): snapshot of \(changes) rows at \(timestamp)")
         } else {
@@ -95,14 +107,17 @@ struct LoggingIngestObserver: IngestObserver {
     }
 
     func reconnecting(source: String, attempt: Int, delay: Duration, reason: String) {
+        metrics.reconnecting(source: source, attempt: attempt, delay: delay, reason: reason)
         logger.warning("source \(source): reconnecting in \(delay) (attempt \(attempt)): \(reason)")
     }
 
     func resnapshotting(source: String, reason: String) {
+        metrics.resnapshotting(source: source, reason: reason)
         logger.warning("source \(source): cannot resume (\(reason)); taking a fresh snapshot")
     }
 
     func failed(source: String, error: IngestError) {
+        metrics.failed(source: source, error: error)
         logger.error("source \(source) stopped: \(error)")
     }
 }

@@ -16,6 +16,7 @@ import NIOCore
 ///   negotiated from `Sec-WebSocket-Protocol`; permessage-deflate is offered.
 /// - `GET /graphql` from a browser serves GraphiQL and `GET /` the live page, when the UI is on.
 /// - `GET /health` (the process is up) and `GET /ready` (every source streams).
+/// - `GET /metrics`: Prometheus text exposition of ``ServerMetrics`` (404 when metrics are off).
 public enum TycostreamServer {
     public struct Options: Sendable {
         public var host: String
@@ -118,6 +119,16 @@ public enum TycostreamServer {
             }.joined(separator: ",")
             body += "}}"
             return json(waiting.isEmpty ? .ok : .serviceUnavailable, Array(body.utf8))
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            guard let body = service.metrics.exposition(
+                statuses: await service.hub.status(), encodings: service.encodings.statistics)
+            else { return Response(status: .notFound) }
+            // Text format 0.0.4: https://prometheus.io/docs/instrumenting/exposition_formats/
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
 
         if options.ui {

@@ -43,7 +43,9 @@ enum WebSocketConnection {
     ) async {
         let session = Session(machine: machine)
         let (commands, sink) = AsyncStream.makeStream(of: Command.self)
-        let driver = Driver(session: session, outbound: outbound, commands: sink, logger: logger)
+        let driver = Driver(session: session, outbound: outbound, commands: sink, logger: logger, metrics: service.metrics)
+        service.metrics.connectionOpened()
+        defer { service.metrics.connectionClosed() }
         await driver.perform(await session.update { $0.opened() })
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -188,6 +190,7 @@ enum WebSocketConnection {
         let outbound: WebSocketOutboundWriter
         let commands: AsyncStream<Command>.Continuation
         let logger: Logger
+        let metrics: ServerMetrics
 
         func perform(_ actions: [WSAction]) async {
             for action in actions {
@@ -225,6 +228,8 @@ enum WebSocketConnection {
                     live.events.cancel()
                     return
                 }
+                metrics.subscriptionStarted()
+                defer { metrics.subscriptionEnded() }
                 do {
                     for try await event in live.events {
                         guard await emit(id: id, generation: generation, payload: live.payload(for: event)) else {
@@ -234,6 +239,8 @@ enum WebSocketConnection {
                     }
                     await perform(await session.end(id, generation: generation) { $0.operationCompleted(id: id) })
                 } catch {
+                    // The subscriber fell too far behind: the slow client lost this subscription.
+                    if error.code == .subscriberOverflow { metrics.subscriberOverflowed() }
                     let actions = await session.end(id, generation: generation) { machine in
                         let message = error.code == .stopped ? "the subscription was stopped: \(error.description)" : error.description
                         return machine.operationFailed(id: id, errors: [GraphQLError(message: message)])
@@ -252,8 +259,10 @@ enum WebSocketConnection {
                 buffer.writeBytes(frame.prefix)
                 buffer.writeBytes(frame.payload)
                 buffer.writeInteger(OperationFrame.suffix)
+                let count = buffer.readableBytes
                 do {
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+                    metrics.sent(bytes: count)
                     return true
                 } catch {
                     return false
@@ -266,7 +275,12 @@ enum WebSocketConnection {
         private func write(_ bytes: [UInt8]) async {
             var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
-            try? await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+            do {
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+                metrics.sent(bytes: bytes.count)
+            } catch {
+                // The peer is gone; the reading task ends the connection.
+            }
         }
     }
 }
