@@ -1,5 +1,5 @@
 import Foundation
-import GraphQLAPI
+import LiveViews
 import Logging
 
 /// A log handler writing one JSON object per line to standard error (`LOG_FORMAT=json`),
@@ -22,19 +22,19 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var bytes: [UInt8] = []
         bytes.append(contentsOf: #"{"time":"#.utf8)
-        JSONEscaping.write(Date().formatted(.iso8601), to: &bytes)
+        JSONWriter.writeString(Date().formatted(.iso8601), to: &bytes)
         bytes.append(contentsOf: #","level":"#.utf8)
-        JSONEscaping.write(event.level.rawValue, to: &bytes)
+        JSONWriter.writeString(event.level.rawValue, to: &bytes)
         bytes.append(contentsOf: #","label":"#.utf8)
-        JSONEscaping.write(label, to: &bytes)
+        JSONWriter.writeString(label, to: &bytes)
         bytes.append(contentsOf: #","message":"#.utf8)
-        JSONEscaping.write(event.message.description, to: &bytes)
+        JSONWriter.writeString(event.message.description, to: &bytes)
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             bytes.append(UInt8(ascii: ","))
-            JSONEscaping.write(key, to: &bytes)
+            JSONWriter.writeString(key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
-            JSONEscaping.write(value.description, to: &bytes)
+            JSONWriter.writeString(value.description, to: &bytes)
         }
         bytes.append(contentsOf: "}\n".utf8)
         FileHandle.standardError.write(Data(bytes))

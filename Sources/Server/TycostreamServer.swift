@@ -200,7 +200,7 @@ public enum TycostreamServer {
 enum JSONText {
     static func string(_ value: String) -> String {
         var bytes: [UInt8] = []
-        JSONEscaping.write(value, to: &bytes)
+        JSONWriter.writeString(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 }

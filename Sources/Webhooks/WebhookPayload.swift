@@ -51,7 +51,7 @@ public struct WebhookPayload: Sendable, Hashable {
         precondition(columns.count == values.count, "a row has one value per column")
         let keyText = Self.keyText(keyValues)
         let eventID = Self.eventID(source: source, trigger: trigger, keyText: keyText, mzTimestamp: mzTimestamp, eventType: eventType)
-        var json = JSONWriter(capacity: 160 + 24 * values.count)
+        var json = JSONBody(capacity: 160 + 24 * values.count)
         json.raw("{\"event_id\":")
         json.string(eventID)
         json.raw(",\"event_type\":")
@@ -104,7 +104,7 @@ public struct WebhookPayload: Sendable, Hashable {
     /// A primary key as compact JSON (`[42]`, `["AAPL",3]`): stable across restarts, so it names
     /// the key in event ids, ordering lanes and the outbox's matching sets.
     public static func keyText(_ keyValues: [Value]) -> String {
-        var json = JSONWriter(capacity: 32)
+        var json = JSONBody(capacity: 32)
         json.byte("[")
         for (index, value) in keyValues.enumerated() {
             if index > 0 { json.byte(",") }
@@ -132,8 +132,8 @@ public struct WebhookPayload: Sendable, Hashable {
         text.reserveCapacity(36)
         for (index, byte) in digest.enumerated() {
             if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(JSONWriter.hexDigits[Int(byte >> 4)])
-            text.append(JSONWriter.hexDigits[Int(byte & 0x0F)])
+            text.append(JSONBody.hexDigits[Int(byte >> 4)])
+            text.append(JSONBody.hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LiveViews
 import PGClient
 import PGWire
 
@@ -10,21 +11,9 @@ import PGWire
 /// the server's text format.
 enum JSONText {
     static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        JSONWriter.writeString(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func array(_ elements: [String]) -> String {

@@ -51,17 +51,16 @@ import Testing
     }
 
     @Test func calendarTextIsISO8601() {
-        #expect(ISO8601.timestamp(micros: 0) == "1970-01-01T00:00:00Z")
-        #expect(ISO8601.timestamp(micros: -1) == "1969-12-31T23:59:59.999999Z")
+        #expect(ISO8601.timestamp(millis: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(ISO8601.timestamp(millis: -1) == "1969-12-31T23:59:59.999Z")
         #expect(ISO8601.date(days: 19737) == "2024-01-15")
         #expect(ISO8601.date(days: -719_528) == "0000-01-01")
-        #expect(ISO8601.time(micros: 37_800_000_000) == "10:30:00")
         #expect(ISO8601.days(year: 2024, month: 1, day: 15) == 19737)
         for days: Int64 in [-800_000, -1, 0, 59, 60, 11_016, 2_932_896] {
             let (y, m, d) = ISO8601.civil(days: days)
             #expect(ISO8601.days(year: y, month: m, day: d) == days)
         }
-        var writer = JSONWriter()
+        var writer = JSONBody()
         writer.value(.float(.nan))
         writer.value(.float(-.infinity))
         writer.string("\u{01}")

@@ -1,4 +1,5 @@
 import GraphQL
+import LiveViews
 import OrderedCollections
 
 /// Builds the server's control messages byte by byte: no `JSONEncoder`, no Foundation, and a

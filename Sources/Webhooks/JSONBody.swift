@@ -1,9 +1,9 @@
 import Foundation
 import LiveViews
 
-/// Appends compact JSON (RFC 8259) to a byte buffer: the payload encoder and the outbox's key
-/// texts share it, so a value is written the same way everywhere it is hashed or sent.
-struct JSONWriter {
+/// Builds a webhook body: compact JSON (RFC 8259) written with the project's one JSON writer
+/// (`LiveViews.JSONWriter`), so a value looks the same in a webhook as in a subscription.
+struct JSONBody {
     var bytes: [UInt8] = []
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
@@ -11,51 +11,27 @@ struct JSONWriter {
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
     mutating func byte(_ ascii: Unicode.Scalar) { bytes.append(UInt8(ascii: ascii)) }
 
-    /// A JSON string: `"` and `\` escaped, control characters as `\n`-style or `\u00XX`.
+    /// A JSON string literal.
     mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONWriter.writeString(text, to: &bytes)
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// A column value with its type kept: numbers as numbers, exact decimals as strings (a
-    /// JavaScript receiver would round a large int8 or numeric), instants as ISO-8601 UTC,
-    /// JSON columns embedded as JSON. Non-finite floats become the strings Postgres prints.
+    /// A column value with its type kept, as subscriptions show it: numbers as numbers, exact
+    /// decimals as strings (a JavaScript receiver would round a large int8 or numeric), instants
+    /// as ISO-8601 UTC, JSON columns embedded as JSON. One difference: non-finite floats become
+    /// the strings Postgres prints (GraphQL's Float has no form for them, a webhook body does).
     mutating func value(_ value: Value) {
         switch value {
-        case .null: raw("null")
-        case .bool(let flag): raw(flag ? "true" : "false")
-        case .integer(let number): raw(String(number))
-        case .float(let number):
-            if number.isNaN {
-                string("NaN")
-            } else if number.isInfinite {
-                string(number < 0 ? "-Infinity" : "Infinity")
-            } else {
-                raw(String(number))
-            }
-        case .decimal(let number): string(number.description)
-        case .string(let text): string(text)
-        case .uuid(let uuid): string(uuid.uuidString.lowercased())
-        case .timestamp(let micros): string(ISO8601.timestamp(micros: micros))
-        case .date(let days): string(ISO8601.date(days: Int64(days)))
-        case .time(let micros): string(ISO8601.time(micros: micros))
-        case .json(let text): raw(text.isEmpty ? "null" : text)
+        case .float(let number) where number.isNaN:
+            string("NaN")
+        case .float(let number) where number.isInfinite:
+            string(number < 0 ? "-Infinity" : "Infinity")
+        case .json(let text) where text.isEmpty:
+            raw("null")
+        default:
+            JSONWriter.writeValue(value, to: &bytes)
         }
     }
 }
@@ -63,15 +39,6 @@ struct JSONWriter {
 /// ISO-8601 / RFC 3339 text for instants, dates and times, without Foundation formatters
 /// (which are slow and locale-sensitive).
 enum ISO8601 {
-    /// `2024-01-15T10:30:00Z`, with `.ffffff` when there are sub-second microseconds.
-    static func timestamp(micros: Int64) -> String {
-        let (seconds, fraction) = floorDivMod(micros, 1_000_000)
-        let (days, secondOfDay) = floorDivMod(seconds, 86_400)
-        var text = date(days: days) + "T" + clock(secondOfDay)
-        if fraction != 0 { text += "." + pad(fraction, 6) }
-        return text + "Z"
-    }
-
     /// `2024-01-15T10:30:00.123Z`: millisecond precision, as JavaScript's `toISOString` prints.
     static func timestamp(millis: Int64) -> String {
         let (seconds, fraction) = floorDivMod(millis, 1_000)
@@ -84,14 +51,6 @@ enum ISO8601 {
         let (year, month, day) = civil(days: days)
         let yearText = year >= 0 && year <= 9999 ? pad(year, 4) : String(year)
         return yearText + "-" + pad(month, 2) + "-" + pad(day, 2)
-    }
-
-    /// `HH:MM:SS` with `.ffffff` when there are microseconds.
-    static func time(micros: Int64) -> String {
-        let (seconds, fraction) = floorDivMod(micros, 1_000_000)
-        var text = clock(seconds)
-        if fraction != 0 { text += "." + pad(fraction, 6) }
-        return text
     }
 
     private static func clock(_ secondOfDay: Int64) -> String {

@@ -1,7 +1,7 @@
 import Foundation
-import LiveViews
 
-/// Writes JSON for the subscription event path straight into a byte buffer.
+/// Writes JSON straight into a byte buffer: the one JSON writer of the project (subscription
+/// payloads, webhook bodies, logs, health reports), so a value looks the same everywhere.
 ///
 /// The formats are the ones GraphQLSwift's executor produces once its result is encoded with
 /// `GraphQLJSONEncoder` (`.withoutEscapingSlashes`), so a compiled ``Projection`` and the
@@ -9,15 +9,15 @@ import LiveViews
 /// (`\b \f \n \r \t`, else `\u00xx`, RFC 8259 §7), everything else — including non-BMP
 /// scalars — is copied as UTF-8; floats print as Swift's shortest round-trip form without a
 /// trailing `.0`.
-enum JSONWriter {
+public enum JSONWriter {
     /// Appends `string` quoted and escaped.
     @inline(__always)
-    static func writeString(_ string: String, to buffer: inout [UInt8]) {
+    public static func writeString(_ string: String, to buffer: inout [UInt8]) {
         var string = string
         string.withUTF8 { writeString(utf8: $0, to: &buffer) }
     }
 
-    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "\""))
         var copyStart = 0
         var index = 0
@@ -62,14 +62,14 @@ enum JSONWriter {
     }
 
     /// Appends the decimal digits of `value` (no allocation).
-    static func writeInteger(_ value: Int64, to buffer: inout [UInt8]) {
+    public static func writeInteger(_ value: Int64, to buffer: inout [UInt8]) {
         if value < 0 { buffer.append(UInt8(ascii: "-")) }
         writeUnsigned(value.magnitude, minimumDigits: 1, to: &buffer)
     }
 
     /// Appends `value` in decimal, left-padded with zeros to `minimumDigits`.
     @inline(__always)
-    static func writeUnsigned(_ value: UInt64, minimumDigits: Int, to buffer: inout [UInt8]) {
+    public static func writeUnsigned(_ value: UInt64, minimumDigits: Int, to buffer: inout [UInt8]) {
         // 20 digits hold UInt64.max; a tuple keeps the scratch space on the stack.
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &scratch) { raw in
@@ -90,7 +90,7 @@ enum JSONWriter {
 
     /// A finite float as GraphQLSwift encodes it (`description` without a trailing `.0`);
     /// NaN and ±Infinity, which JSON cannot carry, as `null` (GraphQL's `Float` excludes them).
-    static func writeFloat(_ value: Double, to buffer: inout [UInt8]) {
+    public static func writeFloat(_ value: Double, to buffer: inout [UInt8]) {
         guard value.isFinite else {
             buffer.append(contentsOf: nullLiteral)
             return
@@ -110,17 +110,17 @@ enum JSONWriter {
         buffer.append(contentsOf: text.utf8)
     }
 
-    static let nullLiteral: [UInt8] = Array("null".utf8)
-    static let trueLiteral: [UInt8] = Array("true".utf8)
-    static let falseLiteral: [UInt8] = Array("false".utf8)
+    public static let nullLiteral: [UInt8] = Array("null".utf8)
+    public static let trueLiteral: [UInt8] = Array("true".utf8)
+    public static let falseLiteral: [UInt8] = Array("false".utf8)
 
     // MARK: Dates and times
 
-    static let microsecondsPerDay: Int64 = 86_400_000_000
+    public static let microsecondsPerDay: Int64 = 86_400_000_000
 
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` for microseconds since the Unix epoch, UTC; the
     /// fraction appears only when it is not zero, always with six digits.
-    static func writeTimestamp(_ micros: Int64, to buffer: inout [UInt8]) {
+    public static func writeTimestamp(_ micros: Int64, to buffer: inout [UInt8]) {
         let (days, timeOfDay) = floorDivide(micros, microsecondsPerDay)
         writeCivilDate(days: days, to: &buffer)
         buffer.append(UInt8(ascii: "T"))
@@ -129,13 +129,13 @@ enum JSONWriter {
     }
 
     /// `YYYY-MM-DD` for days since 1970-01-01.
-    static func writeDate(days: Int32, to buffer: inout [UInt8]) {
+    public static func writeDate(days: Int32, to buffer: inout [UInt8]) {
         writeCivilDate(days: Int64(days), to: &buffer)
     }
 
     /// `HH:MM:SS[.ffffff]` for microseconds since midnight (`24:00:00` stays `24:00:00`, as
     /// PostgreSQL allows it).
-    static func writeTime(_ micros: Int64, to buffer: inout [UInt8]) {
+    public static func writeTime(_ micros: Int64, to buffer: inout [UInt8]) {
         writeClock(max(0, micros), to: &buffer)
     }
 
@@ -187,7 +187,7 @@ enum JSONWriter {
     // MARK: Values
 
     /// Appends one column value as the API shows it (see ``Projection``).
-    static func writeValue(_ value: Value, to buffer: inout [UInt8]) {
+    public static func writeValue(_ value: Value, to buffer: inout [UInt8]) {
         switch value {
         case .null: buffer.append(contentsOf: nullLiteral)
         case .bool(let bool): buffer.append(contentsOf: bool ? trueLiteral : falseLiteral)
@@ -215,7 +215,7 @@ enum JSONWriter {
     }
 
     /// A UUID in lowercase 8-4-4-4-12 form, quoted, without formatting a String.
-    static func writeUUID(_ bytes: uuid_t, to buffer: inout [UInt8]) {
+    public static func writeUUID(_ bytes: uuid_t, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "\""))
         withUnsafeBytes(of: bytes) { raw in
             for index in 0..<16 {
@@ -229,7 +229,7 @@ enum JSONWriter {
 
     /// The text a value shows as in a GraphQL `String` (what ``writeValue(_:to:)`` writes
     /// between quotes), for the executor path.
-    static func text(_ build: (inout [UInt8]) -> Void) -> String {
+    public static func text(_ build: (inout [UInt8]) -> Void) -> String {
         var buffer: [UInt8] = []
         build(&buffer)
         return String(decoding: buffer, as: UTF8.self)
