@@ -37,7 +37,8 @@ public enum ServerRunner {
         webSocket.connectionInitTimeout = configuration.limits.connectionInitTimeout
         let options = TycostreamServer.Options(
             host: configuration.graphQLHost, port: configuration.graphQLPort, ui: configuration.graphQLUI,
-            maximumRequestBytes: configuration.limits.maxMessageBytes, webSocket: webSocket)
+            maximumRequestBytes: configuration.limits.maxMessageBytes, webSocket: webSocket,
+            maximumConnections: configuration.limits.maxConnections)
         let application = TycostreamServer.application(service: service, options: options, logger: logger) { channel in
             let port = channel.localAddress?.port ?? configuration.graphQLPort
             logger.info("GraphQL at http://\(configuration.graphQLHost):\(port)/graphql (WebSocket: graphql-transport-ws, graphql-ws)")

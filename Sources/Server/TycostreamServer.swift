@@ -7,6 +7,8 @@ import HummingbirdWebSocket
 import LiveViews
 import Logging
 import NIOCore
+import NIOWebSocket
+import Synchronization
 
 /// The HTTP and WebSocket face of the server (Hummingbird 2).
 ///
@@ -24,14 +26,17 @@ public enum TycostreamServer {
         public var ui: Bool
         public var maximumRequestBytes: Int
         public var webSocket: WSConfiguration
+        /// The most WebSocket connections served at once; more are closed with 1013 (try again later).
+        public var maximumConnections: Int
 
         public init(host: String = "0.0.0.0", port: Int = 4000, ui: Bool = false, maximumRequestBytes: Int = 1 << 20,
-                    webSocket: WSConfiguration = WSConfiguration()) {
+                    webSocket: WSConfiguration = WSConfiguration(), maximumConnections: Int = 10_000) {
             self.host = host
             self.port = port
             self.ui = ui
             self.maximumRequestBytes = maximumRequestBytes
             self.webSocket = webSocket
+            self.maximumConnections = maximumConnections
         }
     }
 
@@ -45,11 +50,18 @@ public enum TycostreamServer {
 
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         let webSocketOptions = options.webSocket
+        let connections = ConnectionLimiter(maximum: options.maximumConnections)
         webSocketRouter.ws("/graphql") { request, _ in
             let offered = request.headers[values: .secWebSocketProtocol]
             guard let chosen = Subprotocol.negotiate(offered) else { return .upgrade([:]) }
             return .upgrade([.secWebSocketProtocol: chosen.rawValue])
         } onUpgrade: { inbound, outbound, context in
+            guard connections.acquire() else {
+                context.logger.warning("refusing a WebSocket connection: \(options.maximumConnections) are open (MAX_CONNECTIONS)")
+                try? await outbound.close(.unknown(1013), reason: "Too many connections; try again later")
+                return
+            }
+            defer { connections.release() }
             let chosen = Subprotocol.negotiate(context.request.headers[values: .secWebSocketProtocol])
             await WebSocketConnection.serve(
                 inbound: inbound, outbound: outbound, subprotocol: chosen, service: service,
@@ -202,5 +214,28 @@ enum JSONText {
         var bytes: [UInt8] = []
         JSONWriter.writeString(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Counts open WebSocket connections against `MAX_CONNECTIONS`.
+final class ConnectionLimiter: Sendable {
+    private let maximum: Int
+    private let open = Mutex(0)
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    /// Takes a place; `false` when every place is taken.
+    func acquire() -> Bool {
+        open.withLock { count in
+            guard count < maximum else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() {
+        open.withLock { $0 -= 1 }
     }
 }

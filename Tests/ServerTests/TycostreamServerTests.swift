@@ -24,6 +24,31 @@ import Testing
 
     /// As graphql-ws does: the upgrade succeeds without a subprotocol, then closes 4406 so a
     /// browser can read why.
+    @Test func connectionsBeyondTheLimitAreClosedWith1013() async throws {
+        try await TestServer.with(maximumConnections: 1) { port, _ in
+            try await RawClient.connect(port: port) { first in
+                _ = try await first.upgrade(protocols: ["graphql-transport-ws"])
+                try await first.send(#"{"type":"connection_init"}"#)
+                #expect(try await first.receiveMessage() == .text(#"{"type":"connection_ack"}"#))
+                try await RawClient.connect(port: port) { second in
+                    _ = try await second.upgrade(protocols: ["graphql-transport-ws"])
+                    #expect(try await second.receiveMessage() == .close(code: 1013, reason: "Too many connections; try again later"))
+                }
+            }
+            // The place is free again once the first connection has gone.
+            var admitted = false
+            for _ in 0..<50 where !admitted {
+                try await RawClient.connect(port: port) { client in
+                    _ = try await client.upgrade(protocols: ["graphql-transport-ws"])
+                    try await client.send(#"{"type":"connection_init"}"#)
+                    admitted = try await client.receiveMessage() == .text(#"{"type":"connection_ack"}"#)
+                }
+                if !admitted { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(admitted)
+        }
+    }
+
     @Test func closesWith4406WhenNoSubprotocolIsAcceptable() async throws {
         try await TestServer.with { port, _ in
             for offered in [nil, ["foo"], ["graphql-transport-ws-2"]] as [[String]?] {

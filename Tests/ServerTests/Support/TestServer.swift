@@ -41,7 +41,8 @@ enum TestServer {
 
     /// The `items` cache holds rows 1 "one" low and 2 "two" high.
     static func with<T: Sendable>(
-        ui: Bool = false, _ body: @Sendable (_ port: Int, _ items: SourceCache) async throws -> T
+        ui: Bool = false, maximumConnections: Int = 10_000,
+        _ body: @Sendable (_ port: Int, _ items: SourceCache) async throws -> T
     ) async throws -> T {
         let api = try APISchema(file: SchemaFile(yaml: schema))
         let items = SourceCache(schema: api.file.sources[0].schema)
@@ -53,7 +54,8 @@ enum TestServer {
         logger.logLevel = .critical
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let application = TycostreamServer.application(
-            service: service, options: .init(host: "127.0.0.1", port: 0, ui: ui), logger: logger
+            service: service, options: .init(host: "127.0.0.1", port: 0, ui: ui, maximumConnections: maximumConnections),
+            logger: logger
         ) { channel in
             portSink.yield(channel.localAddress?.port ?? 0)
             portSink.finish()
