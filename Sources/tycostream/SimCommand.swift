@@ -116,6 +116,8 @@ struct SimCommand: AsyncParsableCommand {
         let configuration = SimServer.Configuration(
             host: host, port: port, session: .init(users: try Self.parseUsers(users)),
             heartbeatInterval: .milliseconds(heartbeatMs))
+        let (signals, signalSources) = Self.terminationSignals()
+        defer { for source in signalSources { source.cancel() } }
         let server = try await SimServer.bind(configuration, catalog: catalog)
         // Written at once (not buffered) so a script can read the port while the server runs.
         FileHandle.standardOutput.write(Data("PGSim listening on \(host):\(server.port)\n".utf8))
@@ -134,13 +136,16 @@ struct SimCommand: AsyncParsableCommand {
                     }
                 }
             }
-            await Self.waitForTermination()
+            for await _ in signals { break }
             group.cancelAll()
         }
     }
 
-    /// Returns on SIGINT or SIGTERM.
-    private static func waitForTermination() async {
+    /// Starts listening for SIGINT and SIGTERM; the stream yields when one arrives.
+    ///
+    /// Set up before the port is printed: a script may signal as soon as it reads the port, and
+    /// a signal after the default action is ignored but before the handler exists would be lost.
+    static func terminationSignals() -> (AsyncStream<Void>, [any DispatchSourceSignal]) {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -150,7 +155,6 @@ struct SimCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
-        for await _ in stream { break }
-        for source in sources { source.cancel() }
+        return (stream, sources)
     }
 }

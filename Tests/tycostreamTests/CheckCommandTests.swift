@@ -80,6 +80,10 @@ struct SchemaCommandFixture {
 
     func stop() {
         sim.terminate()
+        // Never hang a test run on a process that ignores SIGTERM: kill it after 10 s.
+        let deadline = Date().addingTimeInterval(10)
+        while sim.isRunning, Date() < deadline { usleep(20_000) }
+        if sim.isRunning { kill(sim.processIdentifier, SIGKILL) }
         sim.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }
