@@ -100,6 +100,9 @@ do {
     let rawPerRow = Double(raw) / Double(count)
     print("rows cached:                \(count) in \(String(format: "%.2f", seconds(elapsed))) s (\(Int(Double(count) / seconds(elapsed))) rows/s)")
     print("bytes per cached row:       \(String(format: "%.1f", perRow)) (resident memory, including the key set) vs \(String(format: "%.1f", rawPerRow)) bytes of raw data: \(String(format: "%.2f", perRow / rawPerRow))x")
+    print(String(
+        format: #"{"bench":"viewgraph-cache","rows":%d,"rows_per_s":%.0f,"bytes_per_row":%.1f,"raw_bytes_per_row":%.1f}"#,
+        count, Double(count) / seconds(elapsed), perRow, rawPerRow))
     batches = []
     _ = await cache.rowCount
 }
@@ -139,6 +142,7 @@ let small = try await costPerEvent(views: 100)
 let large = try await costPerEvent(views: 10_000)
 print("cost per event, 100 views:  \(String(format: "%.0f", small)) ns")
 print("cost per event, 10k views:  \(String(format: "%.0f", large)) ns (ratio \(String(format: "%.2f", large / small)), must be <= 1.5)")
+print(String(format: #"{"bench":"viewgraph-cost","ns_100_views":%.0f,"ns_10k_views":%.0f,"ratio":%.2f}"#, small, large, large / small))
 
 // MARK: Throughput with 10k subscribers
 
@@ -171,5 +175,6 @@ do {
     let elapsed = seconds(clock.now - start)
     let events = Double(batches * perBatch)
     print("10k subscribers (1k views): \(Int(events / elapsed)) source events/s, ~\(Int(events * 10 * 1.5 / elapsed)) subscriber deliveries/s (each event reaches ~1.5 views x 10 subscribers)")
+    print(String(format: #"{"bench":"viewgraph-throughput","events_per_s":%.0f,"deliveries_per_s":%.0f}"#, events / elapsed, events * 15 / elapsed))
     withExtendedLifetime(subscriptions) {}
 }
