@@ -49,8 +49,16 @@ enum BenchServer {
     /// client (another process on the same machine) can measure the latency the server adds.
     static func stamp() -> String { "t" + String(monotonicNanoseconds()) }
 
-    /// Runs `body` every 10 ms with the number of changes due in that tick.
+    /// Runs `body` every 10 ms with the number of changes due in that tick, from the moment a
+    /// line arrives on stdin (the client has connected and subscribed everything: a saturated
+    /// server would otherwise starve its own accept loop).
     static func drive(rate: Int, _ body: (_ count: Int, _ tick: Int) async throws -> Void) async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                _ = readLine()
+                continuation.resume()
+            }.start()
+        }
         guard rate > 0 else {
             while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
             return

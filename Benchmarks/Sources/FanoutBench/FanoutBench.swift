@@ -17,7 +17,16 @@ import NIOPosix
 struct FanoutBench {
     static let query = "subscription { items { operation data { id label qty } } }"
 
-    static func main() async throws {
+    static func main() async {
+        do {
+            try await run()
+        } catch {
+            FileHandle.standardError.write(Data("FanoutBench \(CommandLine.arguments.dropFirst().joined(separator: " ")): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
         func int(_ index: Int, _ fallback: Int) -> Int { index < arguments.count ? Int(arguments[index]) ?? fallback : fallback }
         switch arguments.first {
@@ -50,7 +59,7 @@ struct FanoutBench {
     }
 
     static func fanout(server kind: String, connections: Int, perConnection: Int, rate: Int, seconds: Int) async throws {
-        let rows = 100
+        let rows = 10
         let server = try ChildServer(kind: kind, rows: rows, rate: rate)
         defer { server.stop() }
         let totals = Totals()
@@ -64,6 +73,7 @@ struct FanoutBench {
             let snapshotMessages = connections * perConnection * rows
             try await waitFor(seconds: 300) { totals.snapshot.messages >= snapshotMessages }
         }
+        server.start()
         try await Task.sleep(for: .seconds(2))  // warm-up at the steady rate
         let clock = ContinuousClock()
         let before = (totals.snapshot, ProcessStats(pid: server.pid), ProcessStats.current(), clock.now)
@@ -153,6 +163,7 @@ struct FanoutBench {
             }
             try await waitFor(seconds: 300) { totals.snapshot.acked == connectionCount }
             try await waitFor(seconds: 300) { totals.snapshot.messages >= subscriptions }
+            server.start()
             try await Task.sleep(for: .seconds(2))
             recorder.state.withLockedValue { $0.recording = true }
             try await Task.sleep(for: .seconds(seconds))
@@ -187,6 +198,7 @@ struct FanoutBench {
 final class ChildServer {
     let process = Process()
     let port: Int
+    let input = Pipe()
     var pid: Int32 { process.processIdentifier }
 
     init(kind: String, rows: Int, rate: Int) throws {
@@ -194,6 +206,7 @@ final class ChildServer {
         process.arguments = ["serve", kind, String(rows), String(rate)]
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = input
         try process.run()
         var line: [UInt8] = []
         let handle = output.fileHandleForReading
@@ -211,6 +224,11 @@ final class ChildServer {
                 line.append(value)
             }
         }
+    }
+
+    /// Starts the server's steady changes.
+    func start() {
+        input.fileHandleForWriting.write(Data("go\n".utf8))
     }
 
     func stop() {

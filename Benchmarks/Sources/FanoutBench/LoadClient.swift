@@ -182,6 +182,7 @@ enum LoadClient {
             let futures = (wave..<min(connections, wave + 250)).map { index in
                 ClientBootstrap(group: group)
                     .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                    .connectTimeout(.seconds(120))
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
