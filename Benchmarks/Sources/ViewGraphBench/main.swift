@@ -77,6 +77,9 @@ let quiet = SubscriptionOptions(capacity: 1024, hardLimit: 10_000_000)
 // MARK: Bytes per cached row
 
 let rowCount = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
+/// Rows behind the cost-per-event and throughput sections. Creating each of the 10k distinct
+/// views scans the cache, so this dominates the run time (scripts/bench --quick passes 10k).
+let eventRows = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 100_000
 do {
     let cache = SourceCache(schema: schema)
     var raw = 0
@@ -111,7 +114,7 @@ do {
 
 /// Loads `rows` rows spread over `views` groups, subscribes once per group, then times
 /// batches of updates (half of them move a row to another group). Returns ns per event.
-func costPerEvent(views: Int, rows: Int = 100_000, batches: Int = 100, perBatch: Int = 1000) async throws -> Double {
+func costPerEvent(views: Int, rows: Int = eventRows, batches: Int = 100, perBatch: Int = 1000) async throws -> Double {
     let cache = SourceCache(schema: schema)
     for start in stride(from: 0, to: rows, by: 10_000) {
         try await cache.apply(SourceBatch(timestamp: 1, changes: (start..<min(start + 10_000, rows)).map {
@@ -147,7 +150,7 @@ print(String(format: #"{"bench":"viewgraph-cost","ns_100_views":%.0f,"ns_10k_vie
 // MARK: Throughput with 10k subscribers
 
 do {
-    let rows = 100_000
+    let rows = eventRows
     let cache = SourceCache(schema: schema)
     for start in stride(from: 0, to: rows, by: 10_000) {
         try await cache.apply(SourceBatch(timestamp: 1, changes: (start..<min(start + 10_000, rows)).map {
