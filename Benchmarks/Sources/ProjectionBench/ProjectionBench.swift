@@ -108,6 +108,9 @@ struct ProjectionBench {
         print(line("executor: RowUpdate + execute only", executeOnly))
         print(String(format: "ratio (executor+encode / projection, medians): %.1fx", executor.median / compiled.median))
         print(String(format: "ratio (execute only / projection, medians): %.1fx", executeOnly.median / compiled.median))
+        print(String(
+            format: #"{"bench":"projection","projection_ns":%.1f,"executor_ns":%.1f,"execute_only_ns":%.1f,"ratio":%.1f}"#,
+            compiled.median, executor.median, executeOnly.median, executor.median / compiled.median))
         if sink == 42 { print("") }  // keeps the work observable
         subscription.cancel()
     }

@@ -77,6 +77,9 @@ let quiet = SubscriptionOptions(capacity: 1024, hardLimit: 10_000_000)
 // MARK: Bytes per cached row
 
 let rowCount = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
+/// Rows behind the cost-per-event and throughput sections. Creating each of the 10k distinct
+/// views scans the cache, so this dominates the run time (scripts/bench --quick passes 10k).
+let eventRows = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 100_000
 do {
     let cache = SourceCache(schema: schema)
     var raw = 0
@@ -100,6 +103,9 @@ do {
     let rawPerRow = Double(raw) / Double(count)
     print("rows cached:                \(count) in \(String(format: "%.2f", seconds(elapsed))) s (\(Int(Double(count) / seconds(elapsed))) rows/s)")
     print("bytes per cached row:       \(String(format: "%.1f", perRow)) (resident memory, including the key set) vs \(String(format: "%.1f", rawPerRow)) bytes of raw data: \(String(format: "%.2f", perRow / rawPerRow))x")
+    print(String(
+        format: #"{"bench":"viewgraph-cache","rows":%d,"rows_per_s":%.0f,"bytes_per_row":%.1f,"raw_bytes_per_row":%.1f}"#,
+        count, Double(count) / seconds(elapsed), perRow, rawPerRow))
     batches = []
     _ = await cache.rowCount
 }
@@ -108,7 +114,7 @@ do {
 
 /// Loads `rows` rows spread over `views` groups, subscribes once per group, then times
 /// batches of updates (half of them move a row to another group). Returns ns per event.
-func costPerEvent(views: Int, rows: Int = 100_000, batches: Int = 100, perBatch: Int = 1000) async throws -> Double {
+func costPerEvent(views: Int, rows: Int = eventRows, batches: Int = 100, perBatch: Int = 1000) async throws -> Double {
     let cache = SourceCache(schema: schema)
     for start in stride(from: 0, to: rows, by: 10_000) {
         try await cache.apply(SourceBatch(timestamp: 1, changes: (start..<min(start + 10_000, rows)).map {
@@ -139,11 +145,12 @@ let small = try await costPerEvent(views: 100)
 let large = try await costPerEvent(views: 10_000)
 print("cost per event, 100 views:  \(String(format: "%.0f", small)) ns")
 print("cost per event, 10k views:  \(String(format: "%.0f", large)) ns (ratio \(String(format: "%.2f", large / small)), must be <= 1.5)")
+print(String(format: #"{"bench":"viewgraph-cost","ns_100_views":%.0f,"ns_10k_views":%.0f,"ratio":%.2f}"#, small, large, large / small))
 
 // MARK: Throughput with 10k subscribers
 
 do {
-    let rows = 100_000
+    let rows = eventRows
     let cache = SourceCache(schema: schema)
     for start in stride(from: 0, to: rows, by: 10_000) {
         try await cache.apply(SourceBatch(timestamp: 1, changes: (start..<min(start + 10_000, rows)).map {
@@ -171,5 +178,6 @@ do {
     let elapsed = seconds(clock.now - start)
     let events = Double(batches * perBatch)
     print("10k subscribers (1k views): \(Int(events / elapsed)) source events/s, ~\(Int(events * 10 * 1.5 / elapsed)) subscriber deliveries/s (each event reaches ~1.5 views x 10 subscribers)")
+    print(String(format: #"{"bench":"viewgraph-throughput","events_per_s":%.0f,"deliveries_per_s":%.0f}"#, events / elapsed, events * 15 / elapsed))
     withExtendedLifetime(subscriptions) {}
 }
