@@ -75,7 +75,8 @@ struct DemoCommand: AsyncParsableCommand {
             // The server drains on SIGTERM/SIGINT and returns; then the simulation stops too.
             try await ServerRunner.run(configuration: configuration, logger: logger) { boundPort in
                 let base = "http://\(host == "0.0.0.0" ? "localhost" : host):\(boundPort)"
-                print("""
+                // Written unbuffered: piped stdout (a log file, a test) must show the address at once.
+                FileHandle.standardOutput.write(Data("""
 
                     tycostream demo is running.
                       Live page:  \(base)/#source=trades
@@ -84,7 +85,7 @@ struct DemoCommand: AsyncParsableCommand {
                     Try:  subscription { positions(where: {risk_level: {_eq: high}}) { operation fields data { trader symbol quantity market_value } } }
                     Press Ctrl-C to stop.
 
-                    """)
+                    """.utf8))
             }
             group.cancelAll()
         }
