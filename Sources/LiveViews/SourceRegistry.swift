@@ -59,7 +59,9 @@ public actor SourceRegistry<Feed: SourceFeed, C: Clock> where C.Duration == Dura
         var result: [SourceStatus] = []
         for name in schemas.keys.sorted() {
             if let cache = running[name]?.cache {
-                result.append(SourceStatus(name: name, isRunning: true, timestamp: await cache.timestamp, rowCount: await cache.rowCount))
+                result.append(SourceStatus(
+                    name: name, isRunning: true, timestamp: await cache.timestamp, rowCount: await cache.rowCount,
+                    viewCount: await cache.viewCount))
             } else {
                 result.append(SourceStatus(name: name, isRunning: false, timestamp: nil, rowCount: 0))
             }

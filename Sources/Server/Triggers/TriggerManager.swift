@@ -205,6 +205,11 @@ public actor TriggerManager: TriggerService {
         } catch {
             throw ServerError(.invalidTrigger, "invalid filter for trigger '\(name)': \(error)")
         }
+        // The store takes "" for unsigned: an explicit empty secret (an unset variable, say)
+        // must not quietly turn signing off.
+        if let secret = trigger.secret, secret.isEmpty {
+            throw ServerError(.invalidTrigger, "the secret is empty; give a whsec_… secret, or leave the field out for unsigned deliveries")
+        }
         let stored = StoredTrigger(
             id: id, webhook: trigger.webhook, fire: trigger.fire.jsonText, clear: trigger.clear?.jsonText,
             secret: trigger.secret ?? "", fireForExistingRows: trigger.fireForExistingRows, createdAtMillis: Self.wallClockMillis())
