@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "GraphQLAPI", "LiveViews", "Ingest", "PGClient",
+                "GraphQLAPI", "LiveViews", "Ingest", "PGClient", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "GraphQLAPI", "LiveViews", "PGSim", "PGClient",
+                "Server", "GraphQLAPI", "LiveViews", "PGSim", "PGClient", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

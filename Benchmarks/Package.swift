@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Baseline for DecodeBench only; never a dependency of the main package.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +25,15 @@ let package = Package(
                 .product(name: "PGClient", package: "tycostream"),
                 .product(name: "PGWire", package: "tycostream"),
             ]
+        ),
+        // The same rows as DecodeBench, through PostgresNIO's SELECT path into Swift values.
+        .executableTarget(
+            name: "PostgresNIODecodeBench",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(
             name: "ViewGraphBench",

@@ -81,6 +81,22 @@ private struct Builder {
                 values: .init(uniqueKeysWithValues: declared.values.map { ($0, GraphQLEnumValue(value: .string($0))) }))
         }
 
+        let deliveryStatus = try GraphQLObjectType(
+            name: GeneratedNames.triggerDeliveryStatus,
+            fields: [
+                "pending": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { status, _, _, _ in (status as? TriggerStatus)?.pending },
+                "delivered": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { status, _, _, _ in (status as? TriggerStatus)?.delivered },
+                "failed_attempts": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { status, _, _, _ in
+                    (status as? TriggerStatus)?.failedAttempts
+                },
+                "consecutive_failures": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { status, _, _, _ in
+                    (status as? TriggerStatus)?.consecutiveFailures
+                },
+                "dead_letters": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { status, _, _, _ in (status as? TriggerStatus)?.deadLetters },
+                "last_success": GraphQLField(type: GraphQLString) { status, _, _, _ in (status as? TriggerStatus)?.lastSuccess },
+                "last_failure": GraphQLField(type: GraphQLString) { status, _, _, _ in (status as? TriggerStatus)?.lastFailure },
+                "last_error": GraphQLField(type: GraphQLString) { status, _, _, _ in (status as? TriggerStatus)?.lastError },
+            ])
         let trigger = try GraphQLObjectType(
             name: GeneratedNames.trigger,
             fields: [
@@ -88,6 +104,27 @@ private struct Builder {
                 "webhook": GraphQLField(type: GraphQLNonNull(GraphQLString)) { source, _, _, _ in (source as? TriggerDefinition)?.webhook },
                 "fire": GraphQLField(type: GraphQLNonNull(GraphQLString)) { source, _, _, _ in (source as? TriggerDefinition)?.fire.jsonText },
                 "clear": GraphQLField(type: GraphQLString) { source, _, _, _ in (source as? TriggerDefinition)?.clear?.jsonText },
+                "fire_for_existing_rows": GraphQLField(type: GraphQLNonNull(GraphQLBoolean)) { source, _, _, _ in
+                    (source as? TriggerDefinition)?.fireForExistingRows
+                },
+                "signed": GraphQLField(type: GraphQLNonNull(GraphQLBoolean)) { source, _, _, _ in (source as? TriggerDefinition)?.signed },
+                "status": GraphQLField(type: GraphQLNonNull(deliveryStatus)) { source, _, _, _ in
+                    (source as? TriggerDefinition).map { $0.status ?? TriggerStatus() }
+                },
+            ])
+        let deadLetter = try GraphQLObjectType(
+            name: GeneratedNames.webhookDeadLetter,
+            fields: [
+                "event_id": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.eventID },
+                "source": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.source },
+                "trigger_name": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in
+                    (letter as? DeadLetterView)?.triggerName
+                },
+                "event_type": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.eventType },
+                "attempts": GraphQLField(type: GraphQLNonNull(GraphQLInt)) { letter, _, _, _ in (letter as? DeadLetterView)?.attempts },
+                "reason": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.reason },
+                "failed_at": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.failedAt },
+                "payload": GraphQLField(type: GraphQLNonNull(GraphQLString)) { letter, _, _, _ in (letter as? DeadLetterView)?.payload },
             ])
 
         let stringComparison = try comparison(GeneratedNames.stringComparison, operand: GraphQLString, ordered: true, text: true)
@@ -159,6 +196,8 @@ private struct Builder {
                         "webhook": InputObjectField(type: GraphQLNonNull(GraphQLString)),
                         "fire": InputObjectField(type: GraphQLNonNull(expression)),
                         "clear": InputObjectField(type: expression),
+                        "fire_for_existing_rows": InputObjectField(type: GraphQLBoolean, defaultValue: .bool(false)),
+                        "secret": InputObjectField(type: GraphQLString),
                     ]))
 
             var rowFields = GraphQLFieldMap()
@@ -206,7 +245,9 @@ private struct Builder {
                         name: input["name"].string ?? "",
                         webhook: input["webhook"].string ?? "",
                         fire: try FilterInput(graphQL: input["fire"]),
-                        clear: input["clear"].isUndefined || input["clear"].isNull ? nil : try FilterInput(graphQL: input["clear"]))
+                        clear: input["clear"].isUndefined || input["clear"].isNull ? nil : try FilterInput(graphQL: input["clear"]),
+                        fireForExistingRows: input["fire_for_existing_rows"].bool ?? false,
+                        secret: input["secret"].string)
                     return try await triggers.createTrigger(source: source, definition)
                 })
             mutationFields[GeneratedNames.deleteTriggerField(name)] = GraphQLField(
@@ -231,9 +272,26 @@ private struct Builder {
                 })
         }
 
+        let triggers = resolvers.triggers
+        queryFields[GeneratedNames.deadLettersField] = GraphQLField(
+            type: GraphQLNonNull(GraphQLList(GraphQLNonNull(deadLetter))),
+            description: "Webhook deliveries given up on after their retries, oldest first.",
+            args: ["source": GraphQLArgument(type: GraphQLString), "trigger": GraphQLArgument(type: GraphQLString)],
+            resolve: { _, args, _, _ in try await triggers.deadLetters(source: args["source"].string, trigger: args["trigger"].string) })
+        mutationFields[GeneratedNames.retryDeadLetterField] = GraphQLField(
+            type: GraphQLNonNull(GraphQLBoolean),
+            description: "Puts a dead letter back in line for delivery; false when there is none with that id.",
+            args: ["event_id": GraphQLArgument(type: GraphQLNonNull(GraphQLString))],
+            resolve: { _, args, _, _ in try await triggers.retryDeadLetter(eventID: args["event_id"].string ?? "") })
+        mutationFields[GeneratedNames.discardDeadLetterField] = GraphQLField(
+            type: GraphQLNonNull(GraphQLBoolean),
+            description: "Drops a dead letter for good; false when there is none with that id.",
+            args: ["event_id": GraphQLArgument(type: GraphQLNonNull(GraphQLString))],
+            resolve: { _, args, _, _ in try await triggers.discardDeadLetter(eventID: args["event_id"].string ?? "") })
+
         var types: [any GraphQLNamedType] = [rowOperation]
         types += file.enums.compactMap { enumTypes[$0.name] }
-        types.append(trigger)
+        types += [trigger, deliveryStatus, deadLetter]
         types += [stringComparison, intComparison, floatComparison, booleanComparison]
         types += file.enums.compactMap { enumComparisons[$0.name] }
         types += expressions as [any GraphQLNamedType]

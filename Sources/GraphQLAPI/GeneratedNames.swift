@@ -6,8 +6,17 @@
 public enum GeneratedNames {
     /// `enum RowOperation { INSERT UPDATE DELETE }`.
     public static let rowOperation = "RowOperation"
-    /// `type Trigger { name webhook fire clear }`.
+    /// `type Trigger { name webhook fire clear fire_for_existing_rows signed status }`.
     public static let trigger = "Trigger"
+    /// Ours: a trigger's webhook delivery counters, `Trigger.status`.
+    public static let triggerDeliveryStatus = "TriggerDeliveryStatus"
+    /// Ours: a delivery given up on, listed by `webhook_dead_letters`.
+    public static let webhookDeadLetter = "WebhookDeadLetter"
+    /// Ours: `webhook_dead_letters(source:trigger:)`, `retry_webhook_dead_letter(event_id:)`,
+    /// `discard_webhook_dead_letter(event_id:)`.
+    public static let deadLettersField = "webhook_dead_letters"
+    public static let retryDeadLetterField = "retry_webhook_dead_letter"
+    public static let discardDeadLetterField = "discard_webhook_dead_letter"
     /// The custom scalar for JSON and Array columns (upstream used String; we carry real JSON).
     public static let json = "JSON"
     public static let stringComparison = "StringComparison"
@@ -18,7 +27,7 @@ public enum GeneratedNames {
     /// Type names that exist whatever the schema file says: ours, the root types and the
     /// built-in scalars.
     public static let fixedTypeNames: [String] = [
-        rowOperation, trigger, json, stringComparison, intComparison, floatComparison, booleanComparison,
+        rowOperation, trigger, triggerDeliveryStatus, webhookDeadLetter, json, stringComparison, intComparison, floatComparison, booleanComparison,
         "Query", "Mutation", "Subscription", "String", "Int", "Float", "Boolean", "ID",
     ]
 

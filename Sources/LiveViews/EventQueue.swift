@@ -14,6 +14,8 @@ struct EventQueue<Event: Sendable> {
     private var slots: [Event?] = []
     private var head = 0
     private(set) var count = 0
+    /// Events not delivered on their own because they were merged (see ``QueueStatistics``).
+    private(set) var coalescedCount = 0
     /// Position of each key's pending event while coalescing; `nil` when not coalescing.
     private var positions: [RowKey: Int]?
     private var allowance = 0
@@ -57,12 +59,15 @@ struct EventQueue<Event: Sendable> {
         if positions != nil, let merge {
             let eventKey = key(event)
             if let position = positions?[eventKey], let pending = slots[position] {
+                // Two events become one, or none when they cancel out.
                 if let merged = merge(pending, event) {
                     slots[position] = merged
+                    countCoalesced(1)
                 } else {
                     slots[position] = nil
                     positions?[eventKey] = nil
                     count -= 1
+                    countCoalesced(2)
                 }
                 return .queued
             }
@@ -102,10 +107,17 @@ struct EventQueue<Event: Sendable> {
                 positions[eventKey] = compacted.count - 1
             }
         }
+        // As in `push`: every event that is not delivered on its own counts.
+        countCoalesced(count - positions.count)
         slots = compacted
         head = 0
         count = positions.count
         self.positions = positions
+    }
+
+    private mutating func countCoalesced(_ events: Int) {
+        coalescedCount += events
+        QueueStatistics.countCoalesced(events)
     }
 
     /// The oldest pending event.

@@ -29,6 +29,16 @@ public final class EventStream<Event: Sendable>: AsyncSequence, Sendable {
     /// Whether the stream has ended (cancelled, failed or overflowed).
     public var isEnded: Bool { sink.isEnded }
 
+    /// Waits for the next event, then takes whatever else is already queued, up to `limit`
+    /// events in all: a consumer that writes each batch durably pays one write per burst, not
+    /// one per event. Ignores a coalescing window. Empty when the stream ended normally.
+    public func nextBatch(limit: Int) async throws(LiveViewsError) -> [Event] {
+        guard let first = try await sink.next() else { return [] }
+        var batch = [first]
+        while batch.count < limit, let event = sink.poll() { batch.append(event) }
+        return batch
+    }
+
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(stream: self)
     }

@@ -15,6 +15,9 @@ public actor SourceCache {
     private var failure: LiveViewsError?
     /// Streams that ended since the last sweep (bumped from any thread by their end hooks).
     private let endedStreams = EndedCounter()
+    /// Callers of ``loaded()`` waiting for the first batch, by id.
+    private var loadWaiters: [Int: CheckedContinuation<Result<Void, LiveViewsError>, Never>] = [:]
+    private var nextWaiter = 0
 
     public init(schema: SourceSchema) {
         self.schema = schema
@@ -42,6 +45,7 @@ public actor SourceCache {
         let events = try table.apply(batch)
         sweepIfNeeded()
         graph.route(events)
+        resumeLoadWaiters()
     }
 
     /// Replaces every row with `snapshot`'s; subscribers receive only the difference, marked
@@ -51,6 +55,7 @@ public actor SourceCache {
         let events = try table.reset(to: snapshot)
         sweepIfNeeded()
         graph.route(events)
+        resumeLoadWaiters()
     }
 
     /// Ends the source: every stream throws `error`, and later calls throw it too.
@@ -59,6 +64,7 @@ public actor SourceCache {
         failure = error
         graph.finish(error)
         table = SourceTable(schema: schema)
+        resumeLoadWaiters()
     }
 
     /// Subscribes to the rows matching `filter`: the current ones as INSERTs, then live events.
@@ -94,20 +100,76 @@ public actor SourceCache {
 
     func createTrigger(fire: Filter, clear: Filter?, options: TriggerOptions, onEnd: (@Sendable () -> Void)?)
         throws(LiveViewsError) -> TriggerSubscription {
+        let start = try startTrigger(fire: fire, clear: clear, options: options, resume: nil, onEnd: onEnd)
+        start.events.sink.pushInitial(start.catchUp)
+        return start.events
+    }
+
+    /// Attaches a trigger and hands back its priming (see ``TriggerStart``) rather than queueing
+    /// it: a caller that persists trigger state writes the catch-up and the new matching set
+    /// together. Without `resume`, rows already matching `fire` are matching from the start and
+    /// fire only with ``TriggerOptions/fireForExistingRows``.
+    public func startTrigger(fire: Filter, clear: Filter? = nil, options: TriggerOptions = TriggerOptions(), resume: TriggerResume? = nil)
+        throws(LiveViewsError) -> TriggerStart {
+        try startTrigger(fire: fire, clear: clear, options: options, resume: resume, onEnd: nil)
+    }
+
+    func startTrigger(fire: Filter, clear: Filter?, options: TriggerOptions, resume: TriggerResume?, onEnd: (@Sendable () -> Void)?)
+        throws(LiveViewsError) -> TriggerStart {
         try checkAlive()
         sweepIfNeeded()
         let queue = EventQueue<TriggerEvent>(
             capacity: options.hardLimit, hardLimit: options.hardLimit, key: { $0.key }, merge: nil)
         let sink = EventSink(queue: queue, window: nil)
         let trigger = TriggerView(fire: fire, clear: clear, sink: sink)
-        let entered = trigger.prime(table)
-        if options.fireForExistingRows {
-            let timestamp = table.timestamp ?? 0
-            sink.pushInitial(entered.map { TriggerEvent(kind: .fire, row: $0, timestamp: timestamp) })
+        let timestamp = table.timestamp ?? 0
+        let catchUp: [TriggerEvent]
+        let matching: [Row]
+        var vanished: Set<String> = []
+        if let resume {
+            let primed = trigger.resume(table, from: resume)
+            catchUp = primed.catchUp.map { TriggerEvent(kind: $0.0, row: $0.1, timestamp: timestamp) }
+            matching = primed.matching
+            vanished = primed.vanished
+        } else {
+            matching = trigger.prime(table)
+            catchUp = options.fireForExistingRows ? matching.map { TriggerEvent(kind: .fire, row: $0, timestamp: timestamp) } : []
         }
         sink.setOnEnd(endHook(onEnd))
         graph.addTrigger(trigger)
-        return TriggerSubscription(sink: sink)
+        return TriggerStart(
+            events: TriggerSubscription(sink: sink), timestamp: timestamp, catchUp: catchUp, matching: matching, vanished: vanished)
+    }
+
+    /// Waits until the source has applied its first batch or snapshot, so that a trigger primes
+    /// against real rows rather than an empty cache (which would see every row as new).
+    ///
+    /// - Throws: the failure the source ended with, or `.stopped` when the task is cancelled.
+    public func loaded() async throws(LiveViewsError) {
+        try checkAlive()
+        if table.timestamp != nil { return }
+        let id = nextWaiter
+        nextWaiter += 1
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, LiveViewsError>, Never>) in
+                loadWaiters[id] = continuation
+            }
+        } onCancel: {
+            Task { await self.resumeWaiter(id, .failure(LiveViewsError(.stopped, "waiting for the source was cancelled"))) }
+        }
+        try result.get()
+    }
+
+    private func resumeWaiter(_ id: Int, _ result: Result<Void, LiveViewsError>) {
+        loadWaiters.removeValue(forKey: id)?.resume(returning: result)
+    }
+
+    private func resumeLoadWaiters() {
+        guard !loadWaiters.isEmpty else { return }
+        let result: Result<Void, LiveViewsError> = failure.map { .failure($0) } ?? .success(())
+        let waiters = loadWaiters
+        loadWaiters = [:]
+        for continuation in waiters.values { continuation.resume(returning: result) }
     }
 
     /// Forgets ended streams and returns how many are still live.

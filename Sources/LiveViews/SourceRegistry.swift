@@ -118,13 +118,26 @@ public actor SourceRegistry<Feed: SourceFeed, C: Clock> where C.Duration == Dura
         }
     }
 
-    /// Creates a trigger on `source`, starting it if needed; see ``SourceCache/createTrigger(fire:clear:options:)``.
+    /// Creates a trigger on `source`, starting it if needed and waiting for its first batch;
+    /// see ``SourceCache/createTrigger(fire:clear:options:)``.
     public func createTrigger(source: String, fire: Filter, clear: Filter? = nil, options: TriggerOptions = TriggerOptions())
         async throws(LiveViewsError) -> TriggerSubscription {
+        let start = try await startTrigger(source: source, fire: fire, clear: clear, options: options)
+        start.events.sink.pushInitial(start.catchUp)
+        return start.events
+    }
+
+    /// Attaches a trigger to `source`, starting it if needed, once the source has its first
+    /// batch (a trigger primed on an empty cache would take every row for new); see
+    /// ``SourceCache/startTrigger(fire:clear:options:resume:)``.
+    public func startTrigger(
+        source: String, fire: Filter, clear: Filter? = nil, options: TriggerOptions = TriggerOptions(), resume: TriggerResume? = nil
+    ) async throws(LiveViewsError) -> TriggerStart {
         let (cache, generation) = try lease(source)
         do {
-            return try await cache.createTrigger(fire: fire, clear: clear, options: options,
-                                                 onEnd: releaseHook(source, generation))
+            try await cache.loaded()
+            return try await cache.startTrigger(fire: fire, clear: clear, options: options, resume: resume,
+                                                onEnd: releaseHook(source, generation))
         } catch {
             commandSink.yield(.released(name: source, generation: generation))
             throw error

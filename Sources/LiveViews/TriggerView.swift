@@ -26,6 +26,35 @@ final class TriggerView: ViewNode {
         return entered
     }
 
+    /// Primes a trigger that was matching `resume.previouslyMatching` when it last ran; returns
+    /// the transitions since then (see ``TriggerResume``), the rows now matching, and the
+    /// previously matching keys without a row.
+    func resume(_ table: SourceTable, from resume: TriggerResume)
+        -> (catchUp: [(TriggerEvent.Kind, Row)], matching: [Row], vanished: Set<String>) {
+        var catchUp: [(TriggerEvent.Kind, Row)] = []
+        var matching: [Row] = []
+        var vanished = resume.previouslyMatching
+        for stored in table.rows {
+            let row = table.row(stored)
+            let firing = fire.matches(row)
+            var was = false
+            if !vanished.isEmpty {
+                was = vanished.remove(resume.keyName(row)) != nil
+            }
+            // The same rule as a live update: once in, a row stays until `fire` is false and
+            // `clear` (if any) is true.
+            let stays = firing || (was && clear.map { !$0.matches(row) } ?? false)
+            if stays {
+                visible.insert(stored)
+                matching.append(row)
+                if !was { catchUp.append((.fire, row)) }
+            } else if was {
+                catchUp.append((.clear, row))
+            }
+        }
+        return (catchUp, matching, vanished)
+    }
+
     func evaluate(_ event: RowEvent) -> TriggerEvent? {
         let key = event.key
         switch event.kind {

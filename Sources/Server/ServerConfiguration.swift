@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PGClient
+import Webhooks
 
 /// Everything the server reads from its environment (and `.env`), validated once at start.
 ///
@@ -17,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
     public var limits: Limits
+    /// Webhook triggers: where they are stored and how they are delivered.
+    public var triggers: Triggers
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -30,6 +33,18 @@ public struct ServerConfiguration: Sendable {
         public var maxMessageBytes = 1 << 20
         public var maxQueryDepth = 12
         public var connectionInitTimeout: Duration = .seconds(10)
+        public init() {}
+    }
+
+    /// `TRIGGER_STORE` and the `WEBHOOK_*` settings.
+    public struct Triggers: Sendable, Hashable {
+        /// The directory of the durable outbox (trigger definitions, pending deliveries,
+        /// matching keys); created when missing.
+        public var store = ".tycostream/triggers"
+        public var delivery = DeliveryPolicy()
+        /// Which webhook hosts may be called; loopback and private networks are refused by
+        /// default (a trigger must not reach the server's own network unless allowed).
+        public var egress = EgressPolicy()
         public init() {}
     }
 
@@ -136,5 +151,21 @@ public struct ServerConfiguration: Sendable {
         limits.maxQueryDepth = try integer("MAX_QUERY_DEPTH", default: limits.maxQueryDepth, range: 2...100)
         limits.connectionInitTimeout = .seconds(try integer("CONNECTION_INIT_TIMEOUT_SECONDS", default: 10, range: 1...600))
         self.limits = limits
+
+        var triggers = Triggers()
+        triggers.store = value("TRIGGER_STORE") ?? triggers.store
+        triggers.delivery = DeliveryPolicy(
+            timeout: .milliseconds(try integer("WEBHOOK_TIMEOUT_MS", default: 15_000, range: 100...600_000)),
+            maxAttempts: try integer("WEBHOOK_MAX_ATTEMPTS", default: 10, range: 1...1_000),
+            initialBackoff: .milliseconds(try integer("WEBHOOK_INITIAL_BACKOFF_MS", default: 1_000, range: 1...3_600_000)),
+            maxBackoff: .milliseconds(try integer("WEBHOOK_MAX_BACKOFF_MS", default: 600_000, range: 1...86_400_000)))
+        triggers.egress.allowLoopback = try boolean("WEBHOOK_ALLOW_LOOPBACK", default: false)
+        triggers.egress.allowPrivate = try boolean("WEBHOOK_ALLOW_PRIVATE", default: false)
+        triggers.egress.requireHTTPS = try boolean("WEBHOOK_REQUIRE_HTTPS", default: false)
+        if let hosts = value("WEBHOOK_ALLOWED_HOSTS") {
+            triggers.egress.allowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                .filter { !$0.isEmpty })
+        }
+        self.triggers = triggers
     }
 }

@@ -1,4 +1,5 @@
-/// The one public error type of the Server module's tools (`check`, `generate-schema`).
+/// The one public error type of the Server module: its tools (`check`, `generate-schema`) and
+/// the trigger operations of the API.
 ///
 /// Database failures stay ``PostgresError`` (they carry the server's SQLSTATE); this type is for
 /// what the user asked for not making sense against the database: an unknown object, a key
@@ -21,6 +22,13 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let columnNotFound = Code("columnNotFound")
         /// The schema file does not match the database; the server does not start.
         public static let schemaMismatch = Code("schemaMismatch")
+        /// A trigger's name, filters, webhook URL or secret is not acceptable.
+        public static let invalidTrigger = Code("invalidTrigger")
+        /// No trigger of that name exists on the source, or one already does.
+        public static let unknownTrigger = Code("unknownTrigger")
+        public static let duplicateTrigger = Code("duplicateTrigger")
+        /// The trigger store (`TRIGGER_STORE`) cannot be read or written.
+        public static let triggerStore = Code("triggerStore")
     }
 
     public var code: Code

@@ -7,6 +7,7 @@ import NIOCore
 import PGClient
 import ServiceLifecycle
 import UnixSignals
+import Webhooks
 
 /// Starts everything `tycostream serve` runs: the schema, one resilient SUBSCRIBE per
 /// source, the view graph and the HTTP/WebSocket server, in one service group that drains
@@ -18,7 +19,6 @@ public enum ServerRunner {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let file = try SchemaFile.load(path: configuration.schemaPath)
-        let api = try APISchema(file: file)
         try await checkSchema(file, configuration: configuration, logger: logger)
         let sources = file.sources.map { IngestSource(schema: $0.schema, object: $0.object) }
         let metrics = MetricsBootstrap.metrics(sources: sources.map(\.schema.name))
@@ -28,6 +28,21 @@ public enum ServerRunner {
         let registry = SourceRegistry(
             schemas: sources.map(\.schema), feed: feed, clock: ContinuousClock(), idleGrace: .seconds(60),
             eager: Set(sources.map(\.schema.name)))
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(directory: configuration.triggers.store)
+        } catch {
+            throw ServerError(.triggerStore, "cannot open the trigger store (TRIGGER_STORE=\(configuration.triggers.store)): \(error.message)")
+        }
+        if outbox.discardedBytesAtOpen > 0 {
+            logger.warning("trigger store: dropped \(outbox.discardedBytesAtOpen) bytes of a write cut short by a crash (never acknowledged)")
+        }
+        let deliverer = Deliverer<ContinuousClock>(
+            outbox: outbox,
+            configuration: .init(delivery: configuration.triggers.delivery, egress: configuration.triggers.egress),
+            logger: logger)
+        let triggers = TriggerManager(hub: registry, sources: file.sources, deliverer: deliverer, logger: logger)
+        let api = try APISchema(file: file, resolvers: Resolvers(triggers: triggers))
         let service = try GraphQLService(
             api: api, hub: registry, maximumQueryBytes: configuration.limits.maxMessageBytes,
             maximumNestingDepth: configuration.limits.maxQueryDepth, metrics: metrics)
@@ -47,7 +62,10 @@ public enum ServerRunner {
         logger.info("loaded \(file.sources.count) sources from \(configuration.schemaPath); connecting to \(configuration.database.host):\(configuration.database.port)")
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: RegistryService(registry: registry)), .init(service: application)],
+                services: [
+                    .init(service: RegistryService(registry: registry)), .init(service: TriggerManagerService(manager: triggers)),
+                    .init(service: application),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -80,6 +98,19 @@ struct RegistryService<Feed: SourceFeed>: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await registry.run()
+        }
+    }
+}
+
+/// Runs the webhook triggers inside the service group; cancelled on graceful shutdown, after
+/// the HTTP server has stopped (services stop in reverse order), so no trigger is created
+/// while it winds down. Pending deliveries stay in the outbox for the next start.
+struct TriggerManagerService: Service {
+    let manager: TriggerManager
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await manager.run()
         }
     }
 }

@@ -45,10 +45,10 @@ public enum TycostreamServer {
         service: GraphQLService, options: Options, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: ServerRequestContext.self)
         addRoutes(to: router, service: service, options: options)
 
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: ServerRequestContext.self)
         let webSocketOptions = options.webSocket
         let connections = ConnectionLimiter(maximum: options.maximumConnections)
         webSocketRouter.ws("/graphql") { request, _ in
@@ -56,8 +56,11 @@ public enum TycostreamServer {
             guard let chosen = Subprotocol.negotiate(offered) else { return .upgrade([:]) }
             return .upgrade([.secWebSocketProtocol: chosen.rawValue])
         } onUpgrade: { inbound, outbound, context in
+            let remote = ConnectionLog.describe(context.requestContext.remoteAddress)
             guard connections.acquire() else {
-                context.logger.warning("refusing a WebSocket connection: \(options.maximumConnections) are open (MAX_CONNECTIONS)")
+                context.logger.warning(
+                    "refusing a WebSocket connection: \(options.maximumConnections) are open (MAX_CONNECTIONS)",
+                    metadata: ["remote": "\(remote ?? "unknown")"])
                 try? await outbound.close(.unknown(1013), reason: "Too many connections; try again later")
                 return
             }
@@ -65,7 +68,7 @@ public enum TycostreamServer {
             let chosen = Subprotocol.negotiate(context.request.headers[values: .secWebSocketProtocol])
             await WebSocketConnection.serve(
                 inbound: inbound, outbound: outbound, subprotocol: chosen, service: service,
-                configuration: webSocketOptions, logger: context.logger)
+                configuration: webSocketOptions, logger: context.logger, remote: remote)
         }
 
         return Application(
@@ -214,6 +217,20 @@ enum JSONText {
         var bytes: [UInt8] = []
         JSONWriter.writeString(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The request context of every route: Hummingbird's WebSocket context plus the peer's
+/// address, read once from the channel for the connection log lines.
+struct ServerRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

@@ -20,18 +20,24 @@ enum WebSocketConnection {
         case armTimer(WSTimer, Duration, token: Int)
     }
 
+    /// Serves one upgraded connection until it closes.
+    ///
+    /// - Parameter remote: the peer's `host:port`, for the connection's log lines.
     static func serve(
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subprotocol: Subprotocol?,
-        service: GraphQLService, configuration: WSConfiguration, logger: Logger
+        service: GraphQLService, configuration: WSConfiguration, logger: Logger, remote: String? = nil
     ) async {
+        let log = ConnectionLog(logger: logger, remote: remote, subprotocol: subprotocol?.rawValue)
+        defer { log.closed() }
         switch subprotocol {
         case .graphqlTransportWS:
-            await run(TransportWSProtocol(configuration: configuration), inbound, outbound, service, configuration, logger)
+            await run(TransportWSProtocol(configuration: configuration), inbound, outbound, service, configuration, log)
         case .graphqlWS:
-            await run(LegacyWSProtocol(configuration: configuration), inbound, outbound, service, configuration, logger)
+            await run(LegacyWSProtocol(configuration: configuration), inbound, outbound, service, configuration, log)
         case nil:
             // As graphql-ws does: accept the upgrade, then close with 4406 so browsers see the reason.
             if case .close(let code, let reason) = WSAction.subprotocolNotAcceptable {
+                log.closing(code: code.rawValue, reason: reason)
                 try? await outbound.close(.unknown(code.rawValue), reason: reason)
             }
         }
@@ -39,11 +45,12 @@ enum WebSocketConnection {
 
     private static func run<Machine: WSStateMachine>(
         _ machine: Machine, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter,
-        _ service: GraphQLService, _ configuration: WSConfiguration, _ logger: Logger
+        _ service: GraphQLService, _ configuration: WSConfiguration, _ log: ConnectionLog
     ) async {
+        let logger = log.logger
         let session = Session(machine: machine)
         let (commands, sink) = AsyncStream.makeStream(of: Command.self)
-        let driver = Driver(session: session, outbound: outbound, commands: sink, logger: logger, metrics: service.metrics)
+        let driver = Driver(session: session, outbound: outbound, commands: sink, log: log, metrics: service.metrics)
         service.metrics.connectionOpened()
         defer { service.metrics.connectionClosed() }
         await driver.perform(await session.update { $0.opened() })
@@ -189,7 +196,7 @@ enum WebSocketConnection {
         let session: Session<Machine>
         let outbound: WebSocketOutboundWriter
         let commands: AsyncStream<Command>.Continuation
-        let logger: Logger
+        let log: ConnectionLog
         let metrics: ServerMetrics
 
         func perform(_ actions: [WSAction]) async {
@@ -198,6 +205,7 @@ enum WebSocketConnection {
                 case .sendText(let bytes):
                     await write(bytes)
                 case .close(let code, let reason):
+                    log.closing(code: code.rawValue, reason: reason)
                     try? await outbound.close(.unknown(code.rawValue), reason: reason)
                 case .authorize:
                     // No connection_init hook is configured: every client is accepted.
@@ -228,16 +236,32 @@ enum WebSocketConnection {
                     live.events.cancel()
                     return
                 }
+                let source = live.plan.source.name
                 metrics.subscriptionStarted()
+                log.subscriptionStarted(operation: id, source: source)
                 defer { metrics.subscriptionEnded() }
                 do {
+                    var writeFailed = false
                     for try await event in live.events {
-                        guard await emit(id: id, generation: generation, payload: live.payload(for: event)) else {
+                        let emitted = await emit(id: id, generation: generation, payload: live.payload(for: event))
+                        guard emitted == .sent else {
+                            writeFailed = emitted == .writeFailed
                             live.events.cancel()
                             break
                         }
                     }
-                    await perform(await session.end(id, generation: generation) { $0.operationCompleted(id: id) })
+                    let actions = await session.end(id, generation: generation) { $0.operationCompleted(id: id) }
+                    // The stream ends without an error only when cancelled: by the client
+                    // (the session retired the operation), or by the connection going away.
+                    let closed = await session.isClosed
+                    let reason: ConnectionLog.SubscriptionEnd
+                    if writeFailed || (actions.isEmpty && closed) {
+                        reason = .connectionClosed
+                    } else {
+                        reason = actions.isEmpty ? .clientStop : .complete
+                    }
+                    log.subscriptionEnded(operation: id, source: source, reason)
+                    await perform(actions)
                 } catch {
                     // The subscriber fell too far behind: the slow client lost this subscription.
                     if error.code == .subscriberOverflow { metrics.subscriberOverflowed() }
@@ -245,14 +269,34 @@ enum WebSocketConnection {
                         let message = error.code == .stopped ? "the subscription was stopped: \(error.description)" : error.description
                         return machine.operationFailed(id: id, errors: [GraphQLError(message: message)])
                     }
-                    if !actions.isEmpty { logger.info("subscription \(id) ended: \(error.description)") }
+                    let reason: ConnectionLog.SubscriptionEnd
+                    switch error.code {
+                    case .subscriberOverflow: reason = .overflow
+                    case .stopped: reason = .sourceStopped
+                    default: reason = .sourceFailure
+                    }
+                    let closed = await session.isClosed
+                    if actions.isEmpty, closed {
+                        log.subscriptionEnded(operation: id, source: source, .connectionClosed)
+                    } else {
+                        log.subscriptionEnded(operation: id, source: source, reason, error: error.description)
+                    }
                     await perform(actions)
                 }
             }
         }
 
-        /// Sends a payload for `id`; `false` when the operation is no longer active.
-        private func emit(id: String, generation: Int, payload: [UInt8]) async -> Bool {
+        /// What became of a payload to send.
+        enum Emitted: Equatable {
+            case sent
+            /// The operation is no longer active (stopped, replaced, or the connection closed).
+            case inactive
+            /// The socket refused the write: the peer is gone.
+            case writeFailed
+        }
+
+        /// Sends a payload for `id`.
+        private func emit(id: String, generation: Int, payload: [UInt8]) async -> Emitted {
             switch await session.emit(id: id, generation: generation, payload: payload) {
             case .send(let frame):
                 var buffer = ByteBufferAllocator().buffer(capacity: frame.count)
@@ -263,12 +307,13 @@ enum WebSocketConnection {
                 do {
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
                     metrics.sent(bytes: count)
-                    return true
+                    log.sent(bytes: count)
+                    return .sent
                 } catch {
-                    return false
+                    return .writeFailed
                 }
             case .drop:
-                return false
+                return .inactive
             }
         }
 
@@ -278,6 +323,7 @@ enum WebSocketConnection {
             do {
                 try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
                 metrics.sent(bytes: bytes.count)
+                log.sent(bytes: bytes.count)
             } catch {
                 // The peer is gone; the reading task ends the connection.
             }

@@ -114,7 +114,8 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
             throw WebhooksError(.duplicateTrigger, "trigger '\(trigger.id.name)' already exists on source '\(trigger.id.source)'")
         }
         _ = try configuration.egress.validate(trigger.webhook)
-        _ = try WebhookSecret(trigger.secret)
+        // No secret: deliveries go unsigned (still with `webhook-id` and `webhook-timestamp`).
+        if !trigger.secret.isEmpty { _ = try WebhookSecret(trigger.secret) }
         try outbox.saveTrigger(trigger, matchingKeys: matchingKeys, checkpoint: checkpoint)
     }
 
@@ -146,6 +147,18 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
             }
         }
         let added = try outbox.enqueue(payloads)
+        for delivery in added {
+            scheduler.add(eventID: delivery.payload.eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
+        }
+        if !added.isEmpty { wake.yield() }
+    }
+
+    /// Attaches (or re-attaches) a trigger's state after priming: enqueues its catch-up
+    /// deliveries and records its matching keys and checkpoint in one durable write
+    /// (``Outbox/resume(_:enqueue:matchingKeys:checkpoint:)``), then schedules the deliveries.
+    public func resume(_ id: TriggerID, enqueue payloads: [WebhookPayload], matchingKeys: Set<String>, checkpoint: UInt64)
+        throws(WebhooksError) {
+        let added = try outbox.resume(id, enqueue: payloads, matchingKeys: matchingKeys, checkpoint: checkpoint)
         for delivery in added {
             scheduler.add(eventID: delivery.payload.eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
         }
@@ -238,7 +251,8 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         var payload: WebhookPayload
         var attempt: Int
         var webhook: String
-        var signer: WebhookSigner
+        /// `nil` for a trigger without a secret.
+        var signer: WebhookSigner?
         var egress: EgressPolicy
         var resolver: any HostResolver
         var policy: DeliveryPolicy
@@ -248,13 +262,16 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
 
     private func prepare(_ start: DeliveryScheduler<C.Instant>.Start) -> Work? {
         guard let delivery = outbox.delivery(start.eventID), let trigger = outbox.trigger(delivery.trigger) else { return nil }
-        let signer: WebhookSigner
-        if let cached = signers[trigger.id], cached.secret == trigger.secret {
+        let signer: WebhookSigner?
+        if trigger.secret.isEmpty {
+            signer = nil
+        } else if let cached = signers[trigger.id], cached.secret == trigger.secret {
             signer = cached.signer
         } else {
             guard let secret = try? WebhookSecret(trigger.secret) else { return nil }
-            signer = WebhookSigner(secret: secret)
-            signers[trigger.id] = (trigger.secret, signer)
+            let made = WebhookSigner(secret: secret)
+            signers[trigger.id] = (trigger.secret, made)
+            signer = made
         }
         return Work(
             payload: delivery.payload, attempt: delivery.attempts + 1, webhook: trigger.webhook, signer: signer,
@@ -284,8 +301,13 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         request.headers.add(name: "Host", value: endpoint.hostHeader)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: work.userAgent)
-        for header in work.signer.headers(id: work.payload.eventID, timestamp: work.timestampSeconds, body: work.payload.body) {
-            request.headers.add(name: header.name, value: header.value)
+        if let signer = work.signer {
+            for header in signer.headers(id: work.payload.eventID, timestamp: work.timestampSeconds, body: work.payload.body) {
+                request.headers.add(name: header.name, value: header.value)
+            }
+        } else {
+            request.headers.add(name: WebhookSigner.Header.id, value: work.payload.eventID)
+            request.headers.add(name: WebhookSigner.Header.timestamp, value: String(work.timestampSeconds))
         }
         request.body = .bytes(ByteBuffer(bytes: work.payload.body))
         do {

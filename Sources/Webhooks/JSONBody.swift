@@ -38,9 +38,9 @@ struct JSONBody {
 
 /// ISO-8601 / RFC 3339 text for instants, dates and times, without Foundation formatters
 /// (which are slow and locale-sensitive).
-enum ISO8601 {
+public enum ISO8601 {
     /// `2024-01-15T10:30:00.123Z`: millisecond precision, as JavaScript's `toISOString` prints.
-    static func timestamp(millis: Int64) -> String {
+    public static func timestamp(millis: Int64) -> String {
         let (seconds, fraction) = floorDivMod(millis, 1_000)
         let (days, secondOfDay) = floorDivMod(seconds, 86_400)
         return date(days: days) + "T" + clock(secondOfDay) + "." + pad(fraction, 3) + "Z"

@@ -240,6 +240,22 @@ public final class Outbox: @unchecked Sendable {  // Sendable: every access to m
         }
     }
 
+    /// Durably enqueues a trigger's catch-up deliveries and sets its matching keys and
+    /// checkpoint, in one write: after a crash either all of it holds or none, so a restart
+    /// neither repeats nor loses the catch-up. Returns the new deliveries.
+    @discardableResult
+    public func resume(_ id: TriggerID, enqueue payloads: [WebhookPayload], matchingKeys: Set<String>, checkpoint: UInt64)
+        throws(WebhooksError) -> [PendingDelivery] {
+        guard lock.withLock({ state.triggers[id] != nil }) else {
+            throw WebhooksError(.unknownTrigger, "no trigger '\(id.name)' on source '\(id.source)'")
+        }
+        let before = lock.withLock { state.nextSequence }
+        let records = payloads.map { OutboxRecord.enqueued($0) } + [.matching(id, matchingKeys.sorted()), .checkpoint(id, checkpoint)]
+        return try append(records) { state in
+            payloads.compactMap { state.pending[$0.eventID] }.filter { $0.sequence >= before }
+        }
+    }
+
     /// Pending deliveries in enqueue order, optionally of one trigger.
     public func pending(of trigger: TriggerID? = nil) -> [PendingDelivery] {
         lock.withLock { state.pendingInOrder(of: trigger) }

@@ -51,7 +51,57 @@ public struct WebhookPayload: Sendable, Hashable {
         precondition(columns.count == values.count, "a row has one value per column")
         let keyText = Self.keyText(keyValues)
         let eventID = Self.eventID(source: source, trigger: trigger, keyText: keyText, mzTimestamp: mzTimestamp, eventType: eventType)
-        var json = JSONBody(capacity: 160 + 24 * values.count)
+        let body = Self.body(
+            eventID: eventID, eventType: eventType, source: source, trigger: trigger, mzTimestamp: mzTimestamp,
+            createdAtMillis: createdAtMillis, capacity: 160 + 24 * values.count
+        ) { json in
+            for index in values.indices {
+                if index > 0 { json.byte(",") }
+                json.string(columns[index])
+                json.byte(":")
+                json.value(values[index])
+            }
+        }
+        self.init(
+            eventID: eventID, eventType: eventType, source: source, triggerName: trigger, keyText: keyText,
+            mzTimestamp: mzTimestamp, createdAtMillis: createdAtMillis, body: body)
+    }
+
+    /// The CLEAR of a key whose row was deleted while the server was down: only the key is
+    /// known, so `data` holds the key columns. `keyText` is the key as stored
+    /// (``keyText(_:)``), which keeps the event id the same as a live CLEAR's would be.
+    ///
+    /// - Throws: ``WebhooksError`` `invalidKey` when `keyText` is not a JSON array with one
+    ///   scalar per key column (a damaged store).
+    public static func vanishedClear(
+        source: String, trigger: String, keyColumns: [String], keyText: String, mzTimestamp: UInt64, createdAtMillis: Int64
+    ) throws(WebhooksError) -> WebhookPayload {
+        guard let elements = KeyText.elements(keyText), elements.count == keyColumns.count else {
+            throw WebhooksError(.invalidKey, "stored key \(keyText) does not match the key columns \(keyColumns)")
+        }
+        let eventID = Self.eventID(source: source, trigger: trigger, keyText: keyText, mzTimestamp: mzTimestamp, eventType: .clear)
+        let body = Self.body(
+            eventID: eventID, eventType: .clear, source: source, trigger: trigger, mzTimestamp: mzTimestamp,
+            createdAtMillis: createdAtMillis, capacity: 160 + keyText.utf8.count
+        ) { json in
+            for (index, element) in elements.enumerated() {
+                if index > 0 { json.byte(",") }
+                json.string(keyColumns[index])
+                json.byte(":")
+                json.raw(element)
+            }
+        }
+        return WebhookPayload(
+            eventID: eventID, eventType: .clear, source: source, triggerName: trigger, keyText: keyText,
+            mzTimestamp: mzTimestamp, createdAtMillis: createdAtMillis, body: body)
+    }
+
+    /// The body every payload shares; `data` writes the members of the `data` object.
+    private static func body(
+        eventID: String, eventType: EventType, source: String, trigger: String, mzTimestamp: UInt64, createdAtMillis: Int64,
+        capacity: Int, data: (inout JSONBody) -> Void
+    ) -> [UInt8] {
+        var json = JSONBody(capacity: capacity)
         json.raw("{\"event_id\":")
         json.string(eventID)
         json.raw(",\"event_type\":")
@@ -65,16 +115,9 @@ public struct WebhookPayload: Sendable, Hashable {
         json.raw(",\"mz_timestamp\":")
         json.string(String(mzTimestamp))
         json.raw(",\"data\":{")
-        for index in values.indices {
-            if index > 0 { json.byte(",") }
-            json.string(columns[index])
-            json.byte(":")
-            json.value(values[index])
-        }
+        data(&json)
         json.raw("}}")
-        self.init(
-            eventID: eventID, eventType: eventType, source: source, triggerName: trigger, keyText: keyText,
-            mzTimestamp: mzTimestamp, createdAtMillis: createdAtMillis, body: json.bytes)
+        return json.bytes
     }
 
     /// Builds the payload of a trigger event: the full row, named by its schema.

@@ -26,6 +26,8 @@ public struct WebhooksError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let duplicateTrigger = Code("duplicateTrigger")
         /// No dead letter has that event id.
         public static let unknownDelivery = Code("unknownDelivery")
+        /// A stored key does not fit the source's key columns.
+        public static let invalidKey = Code("invalidKey")
     }
 
     public var code: Code

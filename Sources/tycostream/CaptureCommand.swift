@@ -38,6 +38,11 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(help: "The directory for the recordings.")
     var out: String
 
+    func validate() throws {
+        _ = try HostPort.parse(listen, option: "--listen")
+        _ = try HostPort.parse(upstream, option: "--upstream")
+    }
+
     func run() async throws {
         let (listenHost, listenPort) = try HostPort.parse(listen, option: "--listen")
         let (upstreamHost, upstreamPort) = try HostPort.parse(upstream, option: "--upstream")

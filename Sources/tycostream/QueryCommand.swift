@@ -32,13 +32,21 @@ struct QueryCommand: AsyncParsableCommand {
     @Argument(help: "The SQL to run.")
     var sql: String
 
-    func run() async throws {
-        let configuration: ConnectionConfiguration
+    /// Refuses a malformed URL before connecting, with this command's usage.
+    func validate() throws {
+        _ = try connectionConfiguration()
+    }
+
+    private func connectionConfiguration() throws -> ConnectionConfiguration {
         do {
-            configuration = try ConnectionConfiguration(url: url)
+            return try ConnectionConfiguration(url: url)
         } catch {
-            throw ValidationError(error.message)
+            throw ValidationError("--url: \(error.message)")
         }
+    }
+
+    func run() async throws {
+        let configuration = try connectionConfiguration()
         let output = LineWriter()
         do {
             try await PostgresConnection.withConnection(configuration) { connection in

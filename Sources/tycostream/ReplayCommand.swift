@@ -29,12 +29,17 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The password of a recorded SCRAM exchange, to run SCRAM for real when the client's nonce differs.")
     var password: String?
 
+    func validate() throws {
+        _ = try HostPort.parse(listen, option: "--listen")
+    }
+
     func run() async throws {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            printError("cannot read \(file): \(error.localizedDescription)")
+            throw ExitCode(1)
         }
         let recording: SessionRecording
         let server: ReplayServer
@@ -43,7 +48,8 @@ struct ReplayCommand: AsyncParsableCommand {
             recording = try SessionRecording(parsing: text)
             server = try ReplayServer(recording: recording, host: host, port: port, password: password)
         } catch {
-            throw ValidationError("\(file): \(error)")
+            printError("\(file): \(error)")
+            throw ExitCode(1)
         }
         let failed = Failed()
         try await server.run(

@@ -35,7 +35,12 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             configuration = try ServerConfiguration.load(dotEnvPath: envFile)
         } catch let error as ServerConfiguration.Invalid {
-            throw ValidationError("invalid configuration: \(error)")
+            // A setting from the environment or .env, not an argument: no usage to show.
+            printError("invalid configuration: \(error)")
+            throw ExitCode(1)
+        } catch {
+            printError("cannot read \(envFile): \(error.localizedDescription)")
+            throw ExitCode(1)
         }
         if let schema { configuration.schemaPath = schema }
         let logger = LogSetup.bootstrap(configuration)

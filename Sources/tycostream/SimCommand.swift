@@ -104,7 +104,8 @@ struct SimCommand: AsyncParsableCommand {
             do {
                 text = try String(contentsOfFile: sql, encoding: .utf8)
             } catch {
-                throw ValidationError("cannot read --sql \(sql): \(error.localizedDescription)")
+                printError("cannot read --sql \(sql): \(error.localizedDescription)")
+                throw ExitCode(1)
             }
             do {
                 try await Executor(catalog: catalog).run(text)

@@ -108,13 +108,13 @@ import Testing
     @Test func triggerOperationsFailClearlyWithoutTriggerService() async throws {
         let api = try Self.upstreamSchema()
         let query = try await graphql(schema: api.schema, request: "{ trades_triggers { name } }")
-        #expect(query.errors.map(\.message) == ["triggers are not available yet in this build"])
+        #expect(query.errors.map(\.message) == ["triggers are not available in this server"])
         let mutation = try await graphql(
             schema: api.schema,
             request: """
                 mutation { create_trades_trigger(input: { name: "big", webhook: "http://x", fire: { quantity: { _gt: 100 } } }) { name } }
                 """)
-        #expect(mutation.errors.map(\.message) == ["triggers are not available yet in this build"])
+        #expect(mutation.errors.map(\.message) == ["triggers are not available in this server"])
         #expect(mutation.data == nil)
     }
 
@@ -139,6 +139,40 @@ import Testing
 
         let listed = try await graphql(schema: api.schema, request: "{ alerts_triggers { name webhook } }")
         #expect(listed.data?["alerts_triggers"] == .array([.dictionary(["name": "big", "webhook": "http://hook"])]))
+    }
+
+    @Test func triggerAdditionsReachTheServiceAndTheSecretIsNeverShown() async throws {
+        let service = RecordingTriggers()
+        let api = try Self.upstreamSchema(Resolvers(triggers: service))
+        let created = try await graphql(
+            schema: api.schema,
+            request: """
+                mutation { create_trades_trigger(input: {
+                  name: "signed", webhook: "http://hook", fire: { quantity: { _gt: 1 } },
+                  fire_for_existing_rows: true, secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+                }) { name fire_for_existing_rows signed status { pending delivered dead_letters last_success } } }
+                """)
+        #expect(created.errors.isEmpty, "\(created.errors)")
+        let trigger = created.data?["create_trades_trigger"]
+        #expect(trigger?["fire_for_existing_rows"] == .bool(true))
+        #expect(trigger?["signed"] == .bool(true))
+        #expect(trigger?["status"] == .dictionary(["pending": 0, "delivered": 0, "dead_letters": 0, "last_success": .null]))
+        let recorded = await service.created.first?.1
+        #expect(recorded?.secret == "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
+        #expect(recorded?.fireForExistingRows == true)
+        // The Trigger type has no field that could carry the secret back.
+        #expect(!api.sdl.contains("secret: String\n  status"))
+        #expect(api.sdl.contains("type Trigger {"))
+
+        let letters = try await graphql(
+            schema: api.schema, request: #"{ webhook_dead_letters(source: "trades") { event_id source trigger_name attempts reason } }"#)
+        #expect(letters.errors.isEmpty, "\(letters.errors)")
+        #expect(letters.data?["webhook_dead_letters"] == .array([.dictionary([
+            "event_id": "e1", "source": "trades", "trigger_name": "any", "attempts": 3, "reason": "HTTP 500",
+        ])]))
+        let retried = try await graphql(
+            schema: api.schema, request: #"mutation { a: retry_webhook_dead_letter(event_id: "e1") b: discard_webhook_dead_letter(event_id: "nope") }"#)
+        #expect(retried.data == ["a": true, "b": false])
     }
 
     @Test func subscriptionThroughExecutorUsesThePluggedService() async throws {
@@ -186,6 +220,13 @@ actor RecordingTriggers: TriggerService {
     func deleteTrigger(source: SourceDefinition, name: String) async throws -> TriggerDefinition {
         throw GraphQLAPIError(.invalidArgument, "no trigger \(name)")
     }
+    func deadLetters(source: String?, trigger: String?) async throws -> [DeadLetterView] {
+        [DeadLetterView(
+            eventID: "e1", source: source ?? "any", triggerName: trigger ?? "any", eventType: "FIRE", attempts: 3,
+            reason: "HTTP 500", failedAt: "2026-01-01T00:00:00.000Z", payload: "{}")]
+    }
+    func retryDeadLetter(eventID: String) async throws -> Bool { eventID == "e1" }
+    func discardDeadLetter(eventID: String) async throws -> Bool { eventID == "e1" }
 }
 
 struct OneEventSubscriptions: SubscriptionService {

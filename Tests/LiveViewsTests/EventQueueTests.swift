@@ -132,4 +132,34 @@ import Testing
         }
         #expect(expected == 3000)
     }
+    @Test func countsEventsCoalescedAway() {
+        var queue = coalescing()
+        _ = queue.push(insert(row(1)))
+        _ = queue.push(update(row(1), row(1, score: 5)))  // merged into the insert: 1
+        _ = queue.push(insert(row(2)))
+        _ = queue.push(delete(row(2)))  // cancels the insert of 2: both count
+        #expect(queue.count == 1)
+        #expect(queue.coalescedCount == 3)
+    }
+
+    @Test func countsWhatCoalescingPastCapacityMerges() {
+        var queue = EventQueue<ViewEvent>(capacity: 2, hardLimit: 100, key: { $0.key }, merge: { $0.merged(with: $1) })
+        _ = queue.push(update(row(1), row(1, score: 1)))
+        _ = queue.push(update(row(1, score: 1), row(1, score: 2)))
+        #expect(queue.coalescedCount == 0)  // within capacity, kept as they are
+        _ = queue.push(update(row(1, score: 2), row(1, score: 3)))  // past capacity: the three become one
+        #expect(queue.count == 1)
+        #expect(queue.coalescedCount == 2)
+        _ = queue.push(update(row(1, score: 3), row(1, score: 4)))
+        #expect(queue.coalescedCount == 3)
+    }
+
+    @Test func aQueueThatKeepsUpCountsNothing() {
+        var queue = EventQueue<ViewEvent>(capacity: 4, hardLimit: 8, key: { $0.key }, merge: { $0.merged(with: $1) })
+        for score in 1...100 {
+            _ = queue.push(update(row(1, score: Int64(score - 1)), row(1, score: Int64(score))))
+            #expect(queue.pop() != nil)
+        }
+        #expect(queue.coalescedCount == 0)
+    }
 }

@@ -116,8 +116,13 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
     @Test func feedFailureReachesConsumersAndTheNextUseRestarts() async throws {
         try await withRegistry { registry, feed, _ in
             let subscription = try await registry.subscribe(source: "small", filter: .all)
-            let trigger = try await registry.createTrigger(source: "small", fire: F.eq("group", 1))
             #expect(await eventually { feed.starts("small") == 1 })
+            // A trigger attaches once the source has its first batch.
+            async let attached = registry.createTrigger(source: "small", fire: F.eq("group", 1))
+            try await Task.sleep(for: .milliseconds(20))
+            feed.send("small", .batch(SourceBatch(timestamp: 1, changes: [.upsert(F.smallRow(1, group: 2))])))
+            let trigger = try await attached
+            _ = try await subscription.take(1)
             feed.send("small", .failed(LiveViewsError(.sourceFailed, "replication slot dropped")))
             var iterator = subscription.makeAsyncIterator()
             let error = await #expect(throws: LiveViewsError.self) { _ = try await iterator.next() }

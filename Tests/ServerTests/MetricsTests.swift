@@ -27,6 +27,9 @@ import Testing
             #expect(first["tycostream_source_cache_rows", ["source": "items"]] == 2)
             #expect(first["tycostream_source_streaming", ["source": "items"]] == 1)
             #expect(first["tycostream_websocket_connections"] == 0)
+            #expect(first["tycostream_shared_views", ["source": "items"]] == 0)
+            #expect(first.types["tycostream_shared_views"] == "gauge")
+            #expect(first.types["tycostream_coalesced_events_total"] == "counter")
             #expect(first["tycostream_graphql_operations_total", ["operation": "subscription", "outcome": "ok"]] == 0)
 
             try await RawClient.connect(port: port) { client in
@@ -42,6 +45,7 @@ import Testing
                 let second = try await Self.scrape(port)
                 #expect(second["tycostream_websocket_connections"] == 1)
                 #expect(second["tycostream_subscriptions_active"] == 1)
+                #expect(second["tycostream_shared_views", ["source": "items"]] == 1)
                 #expect(second["tycostream_graphql_operations_total", ["operation": "subscription", "outcome": "ok"]] == 1)
                 // connection_ack, two snapshot events and the insert.
                 #expect(second["tycostream_websocket_messages_sent_total"] == 4)
@@ -93,6 +97,59 @@ import Testing
         }
     }
 
+    /// Identical subscriptions share one view; a different filter adds one; views nobody uses
+    /// are dropped on the source's next batch.
+    @Test func countsSharedViewsPerSource() async throws {
+        try await Self.withServer { port, items, _ in
+            try await RawClient.connect(port: port) { client in
+                _ = try await client.upgrade(protocols: ["graphql-transport-ws"])
+                try await client.send(#"{"type":"connection_init"}"#)
+                _ = try await client.receiveMessage()
+                for id in ["a", "b"] {
+                    try await client.send(#"{"type":"subscribe","id":"\#(id)","payload":{"query":"\#(Self.subscription)"}}"#)
+                    for _ in 0..<2 { _ = try await client.receiveMessage() }
+                }
+                let shared = try await Self.waitFor(port) { $0["tycostream_subscriptions_active"] == 2 }
+                #expect(shared["tycostream_shared_views", ["source": "items"]] == 1)
+
+                let high = #"subscription { items(where: {tier: {_eq: high}}) { operation data { id } } }"#
+                try await client.send(#"{"type":"subscribe","id":"c","payload":{"query":"\#(high)"}}"#)
+                _ = try await client.receiveMessage()
+                let two = try await Self.waitFor(port) { $0["tycostream_subscriptions_active"] == 3 }
+                #expect(two["tycostream_shared_views", ["source": "items"]] == 2)
+            }
+            _ = try await Self.waitFor(port) { $0["tycostream_subscriptions_active"] == 0 }
+            try await items.apply(SourceBatch(timestamp: 2, changes: [.upsert([.integer(3), .string("three"), .string("mid")])]))
+            let after = try await Self.scrape(port)
+            #expect(after["tycostream_shared_views", ["source": "items"]] == 0)
+        }
+    }
+
+    /// Changes that reach a subscriber's queue while it waits out its coalescing window merge
+    /// per key, and the merges are counted. The count is process-wide (other suites coalesce
+    /// in parallel), so it is checked as a lower bound.
+    @Test func countsCoalescedEvents() async throws {
+        let options = SubscriptionOptions(window: CoalescingWindow(.seconds(30), clock: ContinuousClock()))
+        try await Self.withServer(subscriptionOptions: options) { port, items, _ in
+            let before = try #require(try await Self.scrape(port)["tycostream_coalesced_events_total"])
+            try await RawClient.connect(port: port) { client in
+                _ = try await client.upgrade(protocols: ["graphql-transport-ws"])
+                try await client.send(#"{"type":"connection_init"}"#)
+                _ = try await client.receiveMessage()
+                try await client.send(#"{"type":"subscribe","id":"a","payload":{"query":"\#(Self.subscription)"}}"#)
+                for _ in 0..<2 { _ = try await client.receiveMessage() }  // released at once; then the window starts
+                // Six changes of one row inside the window: one pending event remains.
+                for round in 0..<6 {
+                    try await items.apply(SourceBatch(timestamp: UInt64(round + 2), changes: [
+                        .upsert([.integer(1), .string("one-\(round)"), .string("low")]),
+                    ]))
+                }
+                let after = try await Self.scrape(port)
+                #expect(try #require(after["tycostream_coalesced_events_total"]) - before >= 5)
+            }
+        }
+    }
+
     @Test func ingestHooksBecomePerSourceSeries() throws {
         let metrics = ServerMetrics(registry: PrometheusCollectorRegistry(), sources: ["trades", "quotes"])
         metrics.received(source: "trades", rows: 3, bytes: 120)
@@ -107,9 +164,9 @@ import Testing
         metrics.received(source: "late", rows: 1, bytes: 9)  // not known at start: appears on first use
         let statuses = [
             SourceStatus(name: "quotes", isRunning: false, timestamp: nil, rowCount: 0),
-            SourceStatus(name: "trades", isRunning: true, timestamp: 11, rowCount: 7),
+            SourceStatus(name: "trades", isRunning: true, timestamp: 11, rowCount: 7, viewCount: 3),
         ]
-        let text = try #require(metrics.exposition(statuses: statuses, encodings: (hits: 5, misses: 2)))
+        let text = try #require(metrics.exposition(statuses: statuses, encodings: (hits: 5, misses: 2), coalescedEvents: 7))
         let scrape = try PrometheusText(String(decoding: text, as: UTF8.self))
         #expect(scrape["tycostream_source_rows_received_total", ["source": "trades"]] == 5)
         #expect(scrape["tycostream_source_bytes_received_total", ["source": "trades"]] == 200)
@@ -127,12 +184,20 @@ import Testing
         #expect(scrape["tycostream_source_streaming", ["source": "quotes"]] == 0)
         #expect(scrape.types["tycostream_source_lag_milliseconds"] == "gauge")
         #expect(scrape.types["tycostream_source_reconnects_total"] == "counter")
+        #expect(scrape["tycostream_shared_views", ["source": "trades"]] == 3)
+        #expect(scrape["tycostream_shared_views", ["source": "quotes"]] == 0)
+        #expect(scrape["tycostream_coalesced_events_total"] == 7)
 
         // The encoding cache reports running totals; the counters take only what is new.
         let again = try PrometheusText(String(decoding: try #require(
-            metrics.exposition(statuses: [], encodings: (hits: 8, misses: 2))), as: UTF8.self))
+            metrics.exposition(statuses: [], encodings: (hits: 8, misses: 2), coalescedEvents: 12)), as: UTF8.self))
         #expect(again["tycostream_encoding_cache_hits_total"] == 8)
         #expect(again["tycostream_encoding_cache_misses_total"] == 2)
+        #expect(again["tycostream_coalesced_events_total"] == 12)
+        // A counter never goes down, whatever total it is handed.
+        let third = try PrometheusText(String(decoding: try #require(
+            metrics.exposition(statuses: [], encodings: (hits: 8, misses: 2), coalescedEvents: 4)), as: UTF8.self))
+        #expect(third["tycostream_coalesced_events_total"] == 12)
     }
 
     @Test func serversInOneProcessKeepTheirOwnCounts() throws {

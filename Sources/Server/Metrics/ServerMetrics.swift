@@ -33,6 +33,10 @@ public final class ServerMetrics: Sendable {
     private let encodingMisses: Counter
     private let encodingSeen = Mutex<(hits: Int, misses: Int)>((0, 0))
 
+    // Coalescing in subscriber queues: LiveViews keeps a process-wide total, copied at scrape time.
+    private let coalescedEvents: Counter
+    private let coalescedSeen = Mutex(0)
+
     private let operations: [OperationKind: (ok: Counter, error: Counter)]
     private let sources = Mutex<[String: SourceMetrics]>([:])
 
@@ -56,6 +60,7 @@ public final class ServerMetrics: Sendable {
         subscriberOverflows = Counter(label: "tycostream_subscriber_overflows_total", factory: factory)
         encodingHits = Counter(label: "tycostream_encoding_cache_hits_total", factory: factory)
         encodingMisses = Counter(label: "tycostream_encoding_cache_misses_total", factory: factory)
+        coalescedEvents = Counter(label: "tycostream_coalesced_events_total", factory: factory)
         var operations: [OperationKind: (ok: Counter, error: Counter)] = [:]
         for kind in OperationKind.allCases {
             func counter(_ outcome: String) -> Counter {
@@ -124,15 +129,26 @@ public final class ServerMetrics: Sendable {
     // MARK: Exposition
 
     /// The Prometheus text exposition, after copying in what is read at scrape time: each
-    /// source's cached rows and whether it streams, and the encoding cache's totals.
+    /// source's cached rows, shared views and whether it streams, the encoding cache's totals
+    /// and the events subscriber queues coalesced.
     ///
-    /// `nil` when metrics are off.
-    public func exposition(statuses: [SourceStatus], encodings: (hits: Int, misses: Int)) -> [UInt8]? {
+    /// - Parameter coalescedEvents: the running total of ``LiveViews/QueueStatistics``
+    ///   (process-wide, so several servers in one process all see every queue's merges).
+    /// - Returns: `nil` when metrics are off.
+    public func exposition(
+        statuses: [SourceStatus], encodings: (hits: Int, misses: Int),
+        coalescedEvents coalesced: Int = QueueStatistics.coalescedEvents
+    ) -> [UInt8]? {
         guard let registry else { return nil }
         for status in statuses {
             let metrics = source(status.name)
             metrics.cacheRows.record(status.rowCount)
             metrics.streaming.record(status.timestamp == nil ? 0 : 1)
+            metrics.sharedViews.record(status.viewCount)
+        }
+        coalescedSeen.withLock { seen in
+            if coalesced > seen { coalescedEvents.increment(by: coalesced - seen) }
+            seen = max(seen, coalesced)
         }
         // Counters only go up: add what the cache counted since the last scrape. Under the
         // lock, so two concurrent scrapes never add the same encodings twice.

@@ -12,6 +12,8 @@ final class SourceMetrics: Sendable {
     let lag: Gauge
     let cacheRows: Gauge
     let streaming: Gauge
+    /// Distinct views and triggers of the source (subscribers with one filter share a view).
+    let sharedViews: Gauge
 
     init(source: String, factory: any MetricsFactory) {
         let labels = [("source", source)]
@@ -25,5 +27,6 @@ final class SourceMetrics: Sendable {
         lag = Gauge(label: "tycostream_source_lag_milliseconds", dimensions: labels, factory: factory)
         cacheRows = Gauge(label: "tycostream_source_cache_rows", dimensions: labels, factory: factory)
         streaming = Gauge(label: "tycostream_source_streaming", dimensions: labels, factory: factory)
+        sharedViews = Gauge(label: "tycostream_shared_views", dimensions: labels, factory: factory)
     }
 }

@@ -33,15 +33,20 @@ enum TestServer {
         func status() async -> [SourceStatus] {
             var statuses: [SourceStatus] = []
             for (name, cache) in caches.sorted(by: { $0.key < $1.key }) {
-                statuses.append(SourceStatus(name: name, isRunning: true, timestamp: await cache.timestamp, rowCount: await cache.rowCount))
+                statuses.append(SourceStatus(
+                    name: name, isRunning: true, timestamp: await cache.timestamp, rowCount: await cache.rowCount,
+                    viewCount: await cache.viewCount))
             }
             return statuses
         }
     }
 
     /// The `items` cache holds rows 1 "one" low and 2 "two" high.
+    ///
+    /// - Parameter logger: the server's logger; by default one that logs only critical records.
     static func with<T: Sendable>(
-        ui: Bool = false, maximumConnections: Int = 10_000,
+        ui: Bool = false, maximumConnections: Int = 10_000, subscriptionOptions: SubscriptionOptions = SubscriptionOptions(),
+        logger: Logger? = nil,
         _ body: @Sendable (_ port: Int, _ items: SourceCache) async throws -> T
     ) async throws -> T {
         let api = try APISchema(file: SchemaFile(yaml: schema))
@@ -49,9 +54,12 @@ enum TestServer {
         try await items.reset(to: SourceSnapshot(timestamp: 1, rows: [
             [.integer(1), .string("one"), .string("low")], [.integer(2), .string("two"), .string("high")],
         ]))
-        let service = try GraphQLService(api: api, hub: Caches(caches: ["items": items]))
-        var logger = Logger(label: "ServerTests")
-        logger.logLevel = .critical
+        let service = try GraphQLService(api: api, hub: Caches(caches: ["items": items]), subscriptionOptions: subscriptionOptions)
+        let logger = logger ?? {
+            var logger = Logger(label: "ServerTests")
+            logger.logLevel = .critical
+            return logger
+        }()
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let application = TycostreamServer.application(
             service: service, options: .init(host: "127.0.0.1", port: 0, ui: ui, maximumConnections: maximumConnections),
