@@ -9,7 +9,9 @@ part of the secret after `whsec_`. A request that fails the check is answered 40
 is kept in `signature_errors`, which the tests assert is empty.
 
 Faults are set on the receiver while it runs: `fail_rate` (answer 500 to that fraction of
-requests, drawn from a seeded `random.Random`, so a run is repeatable), `status` (answer every
+requests, drawn from a seeded `random.Random`, so a run is repeatable), `lose_reply_rate` (take
+that fraction of requests, record them as accepted, then close the connection without answering:
+the sender must retry, so the receiver sees a duplicate), `status` (answer every
 request with it, e.g. 500 to make deliveries dead-letter), `delay` (seconds to sleep before
 answering: a slow receiver), and `down()` / `up()` (close the listening socket so connections
 are refused, then listen again on the same port).
@@ -24,6 +26,7 @@ import json
 import os
 import random
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -66,6 +69,15 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None 
     return f"no signature in {signature!r} matches (expected {expected})"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # the sender hung up (killed, timed out, or we went down): not an error here
+        super().handle_error(request, client_address)
+
+
 @dataclass(frozen=True)
 class Request:
     """One request the receiver got, and how it answered."""
@@ -74,7 +86,8 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     status: int
-    at: float  # time.monotonic() when it arrived
+    at: float  # time.monotonic() when it was answered (or its answer dropped)
+    client_port: int  # tells the sender's connections apart
 
     @property
     def json(self) -> Any:
@@ -91,6 +104,8 @@ class Receiver:
     def __init__(self, seed: int = 0):
         self.random = random.Random(seed)
         self.fail_rate = 0.0
+        self.lose_reply_rate = 0.0
+        self.in_flight = 0  # requests read and not yet answered (e.g. sleeping through `delay`)
         self.status = 200
         self.delay = 0.0
         self.secrets: dict[str, str] = {}  # path → secret; requests to these paths must be signed
@@ -115,13 +130,12 @@ class Receiver:
         deadline = time.monotonic() + 10
         while True:
             try:
-                server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+                server = _Server(("127.0.0.1", self.port), handler)
                 break
             except OSError:  # the old socket's port may linger for a moment
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -181,6 +195,7 @@ class Receiver:
 
     # --- the handler -------------------------------------------------------------------------
     def _decide(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        """The status to answer; 0 means: take it, but lose the reply."""
         secret = self.secrets.get(path)
         if secret is not None:
             problem = verify(secret, headers, body)
@@ -200,6 +215,8 @@ class Receiver:
                 return self.status
             if self.fail_rate and self.random.random() < self.fail_rate:
                 return 500
+            if self.lose_reply_rate and self.random.random() < self.lose_reply_rate:
+                return 0
         return 200
 
     def _record(self, request: Request) -> None:
@@ -230,13 +247,26 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                if not receiver.is_up:  # went down while this request slept: drop it unanswered
+                with receiver._changed:
+                    receiver.in_flight += 1
+                    receiver._changed.notify_all()
+                try:
+                    if receiver.delay:
+                        time.sleep(receiver.delay)
+                    if not receiver.is_up:  # went down while this request slept: drop it unanswered
+                        self.close_connection = True
+                        return
+                    status = receiver._decide(self.path, headers, body)
+                    receiver._record(Request(self.path, headers, body, status or 200, time.monotonic(),
+                                             self.client_address[1]))
+                finally:
+                    with receiver._changed:
+                        receiver.in_flight -= 1
+                        receiver._changed.notify_all()
+                if status == 0:  # taken, but the sender never learns it
                     self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                status = receiver._decide(self.path, headers, body)
-                receiver._record(Request(self.path, headers, body, status, time.monotonic()))
                 answer = b"ok" if 200 <= status < 300 else b"no"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
