@@ -747,3 +747,30 @@ def test_delivery_throughput_to_a_fast_receiver(make_stack, webhook_receiver):
     connections = len({r.client_port for r in receiver.snapshot("/fast")})
     print(f"\ndeliveries/s: {len(events) / elapsed:.0f} ({len(events)} signed deliveries in {elapsed:.2f} s, "
           f"{duplicates} duplicates, {connections} connections)")
+
+
+# === transitions at consecutive timestamps ======================================================
+
+def test_every_timestamp_counts_even_within_one_batch(make_stack, webhook_receiver):
+    """Several statements in one query commit at consecutive timestamps that the server may
+    receive in one batch; each is a state of the data, so each transition must be delivered."""
+    stack = make_stack(SCHEMA, SETUP + f"INSERT INTO {SOURCE} VALUES (1, 'one', 50, true), (2, 'two', 50, true);\n",
+                       env=FAST)
+    receiver = webhook_receiver()
+    must_create(stack, "batch", receiver.url("/batch"))
+    model = TriggerModel(hyst_fire, hyst_clear)
+    data = Data(stack, [model])
+    data.rows = {1: {"user_id": 1, "name": "one", "score": 50, "active": True},
+                 2: {"user_id": 2, "name": "two", "score": 50, "active": True}}
+    model.start(data.rows)
+    data.update(1, score=150)                # FIRE
+    data.update(1, score=50, active=False)   # CLEAR
+    data.update(1, score=150, active=True)   # FIRE
+    data.update(2, score=150)                # FIRE
+    data.delete(2)                           # CLEAR
+    data.flush()  # one query, five timestamps
+    receiver.wait_for(received_at_least(receiver, "/batch", model), timeout=20, what=f"{model.total} events")
+    time.sleep(0.5)
+    events, _ = first_arrivals(receiver, "/batch")
+    assert_per_key(by_key(events), model, "one batch")
+    assert_increasing_mz_timestamps(events)
