@@ -609,6 +609,8 @@ def test_invalid_trigger_input(make_stack, webhook_receiver):
         "secret not base64": refused(stack, "d", url, secret="whsec_not base64!"),
         "secret too short": refused(stack, "e", url, secret="whsec_" + base64.b64encode(b"12345678").decode()),
         "secret without key": refused(stack, "f", url, secret="whsec_"),
+        "empty name": refused(stack, "", url),
+        "control character in name": refused(stack, "a\u0007b", url),
     }
     assert "nope" in messages["unknown column in fire"] and "nope" in messages["unknown column in clear"]
     must_create(stack, "dup", url)
@@ -619,6 +621,10 @@ def test_invalid_trigger_input(make_stack, webhook_receiver):
     assert [(t["name"], t["webhook"]) for t in listed] == [("dup", url)]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "server bug: create_<s>_trigger(input: {..., secret: \"\"}) succeeds with signed=false; "
+    "TriggerManager.createTrigger stores `trigger.secret ?? \"\"` and \"\" means unsigned, so an empty "
+    "secret is never validated (the contract: secret must be whsec_<base64>)"))
 def test_an_empty_secret_is_refused_not_taken_as_unsigned(make_stack, webhook_receiver):
     # The contract: `secret`, when given, must be `whsec_<base64>`. An empty string (e.g. an unset
     # variable interpolated into the mutation) must not silently create an unsigned trigger.
