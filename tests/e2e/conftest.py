@@ -114,6 +114,14 @@ class Process:
         self._log.close()
         return graceful
 
+    def kill(self) -> int:
+        """SIGKILL now (a crash: no shutdown code runs); returns the exit status (-9)."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+        status = self.popen.wait(timeout=STOP_GRACE)
+        self._log.close()
+        return status
+
 
 @dataclass
 class Stack:
@@ -197,10 +205,11 @@ class Stack:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start_server(self, schema: str, ui: bool = False, env: dict[str, str] | None = None,
-                     wait_ready: bool = True) -> None:
+                     wait_ready: bool = True, name: str = "server") -> None:
+        """Starts (or, after a stop or kill, restarts) the server; `name` names its log file."""
         schema_path = self.directory / "schema.yaml"
         schema_path.write_text(schema)
-        self.server = Process("server", [binary()], self.directory, clean_environment({
+        self.server = Process(name, [binary()], self.directory, clean_environment({
             "DATABASE_URL": self.database_url,
             "GRAPHQL_HOST": "127.0.0.1",
             "GRAPHQL_PORT": "0",
@@ -247,6 +256,22 @@ def make_stack(tmp_path, request):
     yield make
     for stack in stacks:
         stack.stop()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """`webhook_receiver(seed=0)`: a started `receiver.Receiver` on loopback, stopped after the test."""
+    from receiver import Receiver
+
+    receivers: list[Receiver] = []
+
+    def make(seed: int = 0) -> Receiver:
+        receivers.append(Receiver(seed).start())
+        return receivers[-1]
+
+    yield make
+    for receiver in receivers:
+        receiver.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)
