@@ -161,11 +161,11 @@ def test_transport_ws_invalid_operations_get_errors_and_keep_the_socket(make_sta
         await socket.send(json.dumps({"type": "subscribe", "id": "q", "payload": {"query": "{ __typename }"}}))
         assert await receive(socket) == {"id": "q", "type": "next", "payload": {"data": {"__typename": "Query"}}}
         assert await receive(socket) == {"id": "q", "type": "complete"}
-        # Trigger operations answer that triggers are not available yet (a result with errors).
+        # Trigger operations run over the socket too.
         await socket.send(json.dumps({"type": "subscribe", "id": "t",
                                       "payload": {"query": "{ items_triggers { name } }"}}))
         message = await receive(socket)
-        assert message["type"] == "next" and "not available yet" in message["payload"]["errors"][0]["message"]
+        assert message == {"id": "t", "type": "next", "payload": {"data": {"items_triggers": []}}}
         assert await receive(socket) == {"id": "t", "type": "complete"}
 
         # A client `complete` stops the operation: nothing more arrives for it, while another
@@ -267,11 +267,11 @@ def test_legacy_protocol_errors_and_lifecycle(make_stack):
         assert message == {"id": "s", "type": "data", "payload": {"data": {"items": {"operation": "DELETE", "data": {"id": 2}}}}}
         await socket.send(json.dumps({"id": "s", "type": "stop"}))
         assert await receive(socket) == {"id": "s", "type": "complete"}
-        # Queries: `data` then `complete`; trigger mutations say they are not available yet.
+        # Queries: `data` then `complete`; a failing trigger mutation carries its error.
         await socket.send(json.dumps({"id": "m", "type": "start", "payload": {
             "query": 'mutation { delete_items_trigger(name: "x") { name } }'}}))
         message = await receive(socket)
-        assert message["type"] == "data" and "not available yet" in message["payload"]["errors"][0]["message"]
+        assert message["type"] == "data" and "no trigger named 'x'" in message["payload"]["errors"][0]["message"]
         assert await receive(socket) == {"id": "m", "type": "complete"}
         # connection_terminate closes normally.
         await socket.send(json.dumps({"type": "connection_terminate"}))

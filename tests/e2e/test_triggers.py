@@ -621,10 +621,6 @@ def test_invalid_trigger_input(make_stack, webhook_receiver):
     assert [(t["name"], t["webhook"]) for t in listed] == [("dup", url)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: create_<s>_trigger(input: {..., secret: \"\"}) succeeds with signed=false; "
-    "TriggerManager.createTrigger stores `trigger.secret ?? \"\"` and \"\" means unsigned, so an empty "
-    "secret is never validated (the contract: secret must be whsec_<base64>)"))
 def test_an_empty_secret_is_refused_not_taken_as_unsigned(make_stack, webhook_receiver):
     # The contract: `secret`, when given, must be `whsec_<base64>`. An empty string (e.g. an unset
     # variable interpolated into the mutation) must not silently create an unsigned trigger.
