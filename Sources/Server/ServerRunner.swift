@@ -40,7 +40,7 @@ public enum ServerRunner {
         let deliverer = Deliverer<ContinuousClock>(
             outbox: outbox,
             configuration: .init(delivery: configuration.triggers.delivery, egress: configuration.triggers.egress),
-            logger: logger)
+            logger: logger, observer: metrics)
         let triggers = TriggerManager(hub: registry, sources: file.sources, deliverer: deliverer, logger: logger)
         let api = try APISchema(file: file, resolvers: Resolvers(triggers: triggers))
         let service = try GraphQLService(

@@ -72,6 +72,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     private let wallClockMillis: @Sendable () -> Int64
     private let random: @Sendable () -> Double
     private let logger: Logger
+    private let observer: (any DeliveryObserver)?
     private var scheduler: DeliveryScheduler<C.Instant>
     private var statuses: [TriggerID: DeliveryStatus] = [:]
     private var signers: [TriggerID: (secret: String, signer: WebhookSigner)] = [:]
@@ -82,7 +83,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     public init(
         outbox: Outbox, configuration: Configuration = Configuration(), resolver: any HostResolver = SystemHostResolver(),
         clock: C, wallClockMillis: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        logger: Logger = Logger(label: "tycostream.webhooks")
+        logger: Logger = Logger(label: "tycostream.webhooks"), observer: (any DeliveryObserver)? = nil
     ) {
         self.outbox = outbox
         self.configuration = configuration
@@ -91,6 +92,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         self.wallClockMillis = wallClockMillis
         self.random = random
         self.logger = logger
+        self.observer = observer
         scheduler = DeliveryScheduler(
             maxInFlight: configuration.maxConcurrentDeliveries,
             maxInFlightPerTrigger: configuration.maxConcurrentDeliveriesPerTrigger,
@@ -101,6 +103,30 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         wake = continuation
         // Deliveries left by a previous run are loaded when `run()` starts.
         for trigger in outbox.triggers { scheduler.markSpilled(trigger.id) }
+        let counts = outbox.counts
+        observer?.backlog(pending: counts.pending, deadLetters: counts.deadLetters)
+    }
+
+    /// Tells the observer what the outbox holds now.
+    private nonisolated func reportBacklog() {
+        guard let observer else { return }
+        let counts = outbox.counts
+        observer.backlog(pending: counts.pending, deadLetters: counts.deadLetters)
+    }
+
+    /// Schedules deliveries the outbox just accepted, and tells the observer.
+    private func schedule(_ added: [PendingDelivery]) {
+        guard !added.isEmpty else { return }
+        var perTrigger: [TriggerID: Int] = [:]
+        for delivery in added {
+            scheduler.add(eventID: delivery.payload.eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
+            perTrigger[delivery.trigger, default: 0] += 1
+        }
+        if let observer {
+            for (trigger, count) in perTrigger { observer.enqueued(trigger: trigger, count: count) }
+        }
+        reportBacklog()
+        wake.yield()
     }
 
     // MARK: Triggers
@@ -125,6 +151,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         scheduler.remove(id)
         statuses[id] = nil
         signers[id] = nil
+        reportBacklog()
     }
 
     // MARK: Events
@@ -146,11 +173,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
                 throw WebhooksError(.unknownTrigger, "no trigger '\(id.name)' on source '\(id.source)'")
             }
         }
-        let added = try outbox.enqueue(payloads)
-        for delivery in added {
-            scheduler.add(eventID: delivery.payload.eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
-        }
-        if !added.isEmpty { wake.yield() }
+        schedule(try outbox.enqueue(payloads))
     }
 
     /// Attaches (or re-attaches) a trigger's state after priming: enqueues its catch-up
@@ -158,11 +181,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     /// (``Outbox/resume(_:enqueue:matchingKeys:checkpoint:)``), then schedules the deliveries.
     public func resume(_ id: TriggerID, enqueue payloads: [WebhookPayload], matchingKeys: Set<String>, checkpoint: UInt64)
         throws(WebhooksError) {
-        let added = try outbox.resume(id, enqueue: payloads, matchingKeys: matchingKeys, checkpoint: checkpoint)
-        for delivery in added {
-            scheduler.add(eventID: delivery.payload.eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
-        }
-        if !added.isEmpty { wake.yield() }
+        schedule(try outbox.resume(id, enqueue: payloads, matchingKeys: matchingKeys, checkpoint: checkpoint))
     }
 
     // MARK: Status and dead letters
@@ -180,12 +199,14 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     public func retryDeadLetter(_ eventID: String) throws(WebhooksError) {
         let delivery = try outbox.reviveDeadLetter(eventID)
         scheduler.add(eventID: eventID, trigger: delivery.trigger, key: delivery.payload.keyText)
+        reportBacklog()
         wake.yield()
     }
 
     /// Drops a dead letter for good.
     public nonisolated func discardDeadLetter(_ eventID: String) throws(WebhooksError) {
         try outbox.discardDeadLetter(eventID)
+        reportBacklog()
     }
 
     // MARK: Sending
@@ -211,10 +232,11 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
                         continue
                     }
                     group.addTask {
+                        let started = ContinuousClock.now
                         let result = await Self.attempt(work, client: client)
                         // Shutting down: the delivery stays pending as it was, not a failed attempt.
                         guard !Task.isCancelled else { return }
-                        await self.complete(start, work: work, result: result)
+                        await self.complete(start, work: work, result: result, duration: ContinuousClock.now - started)
                     }
                 }
                 armTimer(in: &group)
@@ -324,7 +346,9 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    private func complete(_ start: DeliveryScheduler<C.Instant>.Start, work: Work, result: DeliveryPolicy.AttemptResult) {
+    private func complete(
+        _ start: DeliveryScheduler<C.Instant>.Start, work: Work, result: DeliveryPolicy.AttemptResult, duration: Duration
+    ) {
         defer { wake.yield() }
         guard outbox.delivery(start.eventID) != nil else {
             // The trigger was deleted meanwhile.
@@ -334,6 +358,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
         let now = wallClockMillis()
         let decision = configuration.delivery.decide(attempt: work.attempt, result: result, nowMillis: now, random: random())
         var status = statuses[start.lane.trigger] ?? DeliveryStatus()
+        var outcome: DeliveryOutcome?
         do {
             switch decision {
             case .delivered:
@@ -341,10 +366,12 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
                 status.delivered += 1
                 status.consecutiveFailures = 0
                 status.lastSuccessMillis = now
+                outcome = .delivered
                 scheduler.finish(start, .done)
             case .retry(let delay, let reason):
                 try outbox.recordAttempts(start.eventID, work.attempt)
                 note(failure: reason, at: now, in: &status)
+                outcome = .retrying
                 scheduler.finish(start, .retry(at: clock.now.advanced(by: delay)))
             case .deadLetter(let reason):
                 try outbox.recordAttempts(start.eventID, work.attempt)
@@ -353,6 +380,7 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
                 logger.warning("webhook delivery dead-lettered", metadata: [
                     "trigger": "\(start.lane.trigger)", "event_id": "\(start.eventID)", "reason": "\(reason)",
                 ])
+                outcome = .deadLettered
                 scheduler.finish(start, .done)
             }
         } catch {
@@ -361,6 +389,12 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
             scheduler.finish(start, .retry(at: clock.now.advanced(by: configuration.delivery.initialBackoff)))
         }
         statuses[start.lane.trigger] = status
+        // Only outcomes the outbox recorded count: a failed write leaves the delivery as it was.
+        if let outcome, let observer {
+            let sinceCreated = Duration.milliseconds(max(0, now - work.payload.createdAtMillis))
+            observer.attempted(trigger: start.lane.trigger, outcome: outcome, duration: duration, sinceCreated: sinceCreated)
+            if outcome != .retrying { reportBacklog() }
+        }
     }
 
     private func note(failure reason: String, at now: Int64, in status: inout DeliveryStatus) {
@@ -375,10 +409,11 @@ extension Deliverer where C == ContinuousClock {
     /// A deliverer on the real clocks.
     public init(
         outbox: Outbox, configuration: Configuration = Configuration(), resolver: any HostResolver = SystemHostResolver(),
-        logger: Logger = Logger(label: "tycostream.webhooks")
+        logger: Logger = Logger(label: "tycostream.webhooks"), observer: (any DeliveryObserver)? = nil
     ) {
         self.init(
             outbox: outbox, configuration: configuration, resolver: resolver, clock: ContinuousClock(),
-            wallClockMillis: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }, logger: logger)
+            wallClockMillis: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }, logger: logger,
+            observer: observer)
     }
 }

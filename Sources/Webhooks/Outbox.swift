@@ -195,6 +195,9 @@ public final class Outbox: @unchecked Sendable {  // Sendable: every access to m
     /// The log's current size in bytes.
     public var logSize: Int { lock.withLock { fileSize } }
 
+    /// Deliveries waiting and dead letters, over all triggers (two dictionary counts: cheap).
+    public var counts: (pending: Int, deadLetters: Int) { lock.withLock { (state.pending.count, state.dead.count) } }
+
     // MARK: Triggers
 
     /// Stores a trigger definition, with the keys it starts out considering matching.

@@ -5,6 +5,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import Testing
+import Webhooks
 @testable import Server
 
 /// `GET /metrics` over real sockets: the body is Prometheus text, and the series move with
@@ -198,6 +199,40 @@ import Testing
         let third = try PrometheusText(String(decoding: try #require(
             metrics.exposition(statuses: [], encodings: (hits: 8, misses: 2), coalescedEvents: 4)), as: UTF8.self))
         #expect(third["tycostream_coalesced_events_total"] == 12)
+    }
+
+    @Test func deliveryHooksBecomeWebhookSeries() throws {
+        let metrics = ServerMetrics(registry: PrometheusCollectorRegistry())
+        let empty = try PrometheusText(String(decoding: try #require(metrics.exposition(statuses: [], encodings: (0, 0))), as: UTF8.self))
+        #expect(empty.types["tycostream_webhook_attempts_total"] == "counter")
+        #expect(empty.types["tycostream_webhook_attempt_duration_seconds"] == "histogram")
+        #expect(empty.types["tycostream_webhook_delivery_latency_seconds"] == "histogram")
+        #expect(empty["tycostream_webhook_attempts_total", ["outcome": "dead_letter"]] == 0)
+        #expect(empty["tycostream_webhook_pending"] == 0)
+
+        let trigger = TriggerID(source: "trades", name: "big")
+        metrics.enqueued(trigger: trigger, count: 3)
+        metrics.backlog(pending: 3, deadLetters: 0)
+        metrics.attempted(trigger: trigger, outcome: .retrying, duration: .milliseconds(30), sinceCreated: .milliseconds(31))
+        metrics.attempted(trigger: trigger, outcome: .delivered, duration: .milliseconds(7), sinceCreated: .milliseconds(1200))
+        metrics.attempted(trigger: trigger, outcome: .delivered, duration: .milliseconds(3), sinceCreated: .milliseconds(4))
+        metrics.attempted(trigger: trigger, outcome: .deadLettered, duration: .seconds(20), sinceCreated: .seconds(90))
+        metrics.backlog(pending: 0, deadLetters: 1)
+        let text = try #require(metrics.exposition(statuses: [], encodings: (0, 0)))
+        let scrape = try PrometheusText(String(decoding: text, as: UTF8.self))
+        #expect(scrape["tycostream_webhook_events_enqueued_total"] == 3)
+        #expect(scrape["tycostream_webhook_attempts_total", ["outcome": "delivered"]] == 2)
+        #expect(scrape["tycostream_webhook_attempts_total", ["outcome": "retry"]] == 1)
+        #expect(scrape["tycostream_webhook_attempts_total", ["outcome": "dead_letter"]] == 1)
+        #expect(scrape["tycostream_webhook_pending"] == 0)
+        #expect(scrape["tycostream_webhook_dead_letters"] == 1)
+        // Every attempt is timed; only deliveries count toward latency, from the event's creation.
+        #expect(scrape["tycostream_webhook_attempt_duration_seconds_count"] == 4)
+        #expect(scrape["tycostream_webhook_attempt_duration_seconds_bucket", ["le": "0.005"]] == 1)
+        #expect(scrape["tycostream_webhook_attempt_duration_seconds_bucket", ["le": "10.0"]] == 3)
+        #expect(scrape["tycostream_webhook_delivery_latency_seconds_count"] == 2)
+        let latency = try #require(scrape["tycostream_webhook_delivery_latency_seconds_sum"])
+        #expect(abs(latency - 1.204) < 1e-9)
     }
 
     @Test func serversInOneProcessKeepTheirOwnCounts() throws {

@@ -38,6 +38,7 @@ public final class ServerMetrics: Sendable {
     private let coalescedSeen = Mutex(0)
 
     private let operations: [OperationKind: (ok: Counter, error: Counter)]
+    let webhooks: WebhookMetrics
     private let sources = Mutex<[String: SourceMetrics]>([:])
 
     /// Records into `registry` through a `PrometheusMetricsFactory` made for it.
@@ -71,6 +72,7 @@ public final class ServerMetrics: Sendable {
             operations[kind] = (counter("ok"), counter("error"))
         }
         self.operations = operations
+        webhooks = WebhookMetrics(factory: factory)
         self.sources.withLock { table in
             for name in sources { table[name] = SourceMetrics(source: name, factory: factory) }
         }
