@@ -115,9 +115,10 @@ let package = Package(
         .executableTarget(
             name: "tycostream",
             dependencies: [
-                "PGWire", "PGClient", "PGSim", "Server", "GraphQLAPI", "LiveViews", "Ingest",
+                "PGWire", "PGClient", "PGSim", "Server", "GraphQLAPI", "LiveViews", "Ingest", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,9 @@
 """`tycostream demo`, the embedded default: it starts, turns ready, a gql client receives live
-demo rows (inserts, updates and deletes), and SIGTERM ends it cleanly with exit 0."""
+demo rows (inserts, updates and deletes), its webhook trigger fires into the built-in receiver
+(signed, verified, counted in /metrics), and SIGTERM ends it cleanly with exit 0."""
 import asyncio
 import json
+import re
 import time
 import urllib.request
 
@@ -44,7 +46,25 @@ def test_demo_serves_live_rows_and_stops_cleanly(tmp_path):
 
         seen = asyncio.run(asyncio.wait_for(watch(), 60))
         assert seen["INSERT"] >= 300  # the opening trades arrive as INSERTs first
-        print(f"demo start-to-ready: {start_to_ready:.2f}s; events seen: {seen}")
+
+        # The demo trigger fires into the built-in receiver, which verified the signature.
+        fired = demo.wait_for_line(r"webhook received: FIRE positions\.high_risk (\{.*\}) \(signature verified", timeout=60)
+        row = json.loads(fired.group(1))
+        assert row["risk_level"] == "high" and {"trader", "symbol", "market_value"} <= set(row), row
+        assert "refused a delivery" not in demo.log()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        delivered = re.search(r'^tycostream_webhook_attempts_total\{outcome="delivered"\} (\S+)$', metrics, re.M)
+        assert delivered and float(delivered.group(1)) >= 1, metrics
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"query": "{ positions_triggers { name signed status { delivered dead_letters } } }"}).encode())
+        with urllib.request.urlopen(request, timeout=5) as response:
+            triggers = json.load(response)["data"]["positions_triggers"]
+        assert [(t["name"], t["signed"]) for t in triggers] == [("high_risk", True)], triggers
+        assert triggers[0]["status"]["delivered"] >= 1 and triggers[0]["status"]["dead_letters"] == 0, triggers
+        print(f"demo start-to-ready: {start_to_ready:.2f}s; events seen: {seen}; "
+              f"webhooks delivered: {triggers[0]['status']['delivered']}")
     finally:
         stopping = time.monotonic()
         status = demo.stop()
