@@ -215,6 +215,63 @@ func encodeText(_ datum: Datum) -> String? {
         }
     }
 
+    /// The canonical 36-byte form takes a table-driven fast path; it must agree with the general
+    /// parser on every accepted input and send everything else to it.
+    @Test func canonicalUUIDFastPathAgreesWithTheGeneralParser() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let uuid = UUID(uuid: (UInt8.random(in: 0...255, using: &generator), UInt8.random(in: 0...255, using: &generator),
+                                   0xAB, 0xCD, 0xEF, 0x01, 0x23, 0x45, 0x67, 0x89, UInt8.random(in: 0...255, using: &generator),
+                                   0x9A, 0xBC, 0xDE, 0xF0, UInt8.random(in: 0...255, using: &generator)))
+            for text in [uuid.uuidString.lowercased(), uuid.uuidString] {  // lower case as PostgreSQL prints; upper also valid
+                let fast = Array(text.utf8).withUnsafeBufferPointer(Datum.canonicalUUID)
+                #expect(fast == uuid, "\(text)")
+                #expect(try decodeText(text, .uuid) == .uuid(uuid))
+            }
+        }
+        // Not canonical: the fast path declines, the general parser decides.
+        let hyphenless = "a0eebc999c0b4ef8bb6d6bb9bd380a11----"  // 36 bytes, dashes at the end
+        #expect(Array(hyphenless.utf8).withUnsafeBufferPointer(Datum.canonicalUUID) == nil)
+        #expect(throws: PostgresError.self) { try decodeText(hyphenless, .uuid) }
+        for bad in [
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g",  // a non-hex digit, last place
+            "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",  // first place
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38:a11",  // ':' is just past '9'
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38@a11",  // '@' is just before 'A'
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38`a11",  // '`' is just before 'a'
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38Ga11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38\u{00}a11",
+            "a0eebc999-c0b-4ef8-bb6d-6bb9bd380a11",  // a dash one place late
+            "a0eebc99-9c0b-4ef8-bb6d+6bb9bd380a11",
+        ] {
+            #expect(Array(bad.utf8).withUnsafeBufferPointer(Datum.canonicalUUID) == nil, "\(bad)")
+            #expect(throws: PostgresError.self, "\(bad)") { try decodeText(bad, .uuid) }
+        }
+        // Braces and dashes every 4 digits are still accepted, by the general parser.
+        let expected = try #require(UUID(uuidString: "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"))
+        #expect(try decodeText("a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", .uuid) == .uuid(expected))
+    }
+
+    /// Text takes an ASCII fast path (no validation needed) and validates anything else.
+    @Test func textIsValidatedUnlessASCII() throws {
+        for text in ["", "a", "exactly8", "more than eight ascii bytes", "tail é", "é at the start of a long string", "日本語テキスト", "emoji 🎉 in the middle of text"] {
+            #expect(Datum.utf8String(Array(text.utf8)[...]) == text, "\(text)")
+            #expect(try decodeText(text, .text) == .text(text))
+        }
+        // Invalid UTF-8 at every position relative to the 8-byte blocks: refused, never decoded with replacements.
+        for length in 0..<20 {
+            for bad in [[0xFF] as [UInt8], [0xC3] /* a lead byte with no continuation */, [0x80] /* a lone continuation */, [0xED, 0xA0, 0x80] /* a surrogate */] {
+                var bytes = Array(repeating: UInt8(ascii: "x"), count: length)
+                bytes.insert(contentsOf: bad, at: length / 2)
+                #expect(Datum.utf8String(bytes[...]) == nil, "\(bytes)")
+                #expect(throws: PostgresError.self) { try Datum(text: bytes[...], type: .text) }
+                #expect(throws: PostgresError.self) { try Datum(text: bytes[...], type: .json) }
+            }
+        }
+        // A slice that does not start at index 0 (as a row's column does).
+        let row = Array("id,héllo,x".utf8)
+        #expect(Datum.utf8String(row[3..<9]) == "héllo")
+    }
+
     @Test func bytea() throws {
         #expect(try decodeText("\\x01ff", .bytea) == .bytea([1, 255]))
         #expect(try decodeText("\\x", .bytea) == .bytea([]))

@@ -76,12 +76,12 @@ extension Datum {
             }
             self = .uuid(UUID(uuid: value))
         case .json:
-            guard let string = String(validating: bytes, as: UTF8.self) else { throw Datum.invalid("json", bytes, "not UTF-8") }
+            guard let string = Datum.utf8String(bytes) else { throw Datum.invalid("json", bytes, "not UTF-8") }
             self = .json(string)
         case .jsonb:
             guard let version = bytes.first else { throw Datum.invalid("jsonb", bytes, "empty; expected a version byte") }
             guard version == 1 else { throw Datum.invalid("jsonb", bytes, "unsupported jsonb version \(version)") }
-            guard let string = String(validating: bytes.dropFirst(), as: UTF8.self) else { throw Datum.invalid("jsonb", bytes, "not UTF-8") }
+            guard let string = Datum.utf8String(bytes.dropFirst()) else { throw Datum.invalid("jsonb", bytes, "not UTF-8") }
             self = .jsonb(string)
         case .bytea:
             self = .bytea(Array(bytes))
