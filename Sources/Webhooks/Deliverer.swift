@@ -157,8 +157,15 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     // MARK: Events
 
     /// Makes the trigger's events durable (one fsync) and schedules them; returns their event ids.
+    ///
+    /// - Parameter expected: the definition the events were computed with. When given, the
+    ///   events are refused (`unknownTrigger`) unless the stored trigger is still exactly that
+    ///   one: a trigger deleted and created again under the same name must not receive what the
+    ///   old one's filter produced while it was being stopped.
     @discardableResult
-    public func enqueue(_ events: [TriggerEvent], for trigger: TriggerID) throws(WebhooksError) -> [String] {
+    public func enqueue(_ events: [TriggerEvent], for trigger: TriggerID, definedAs expected: StoredTrigger? = nil)
+        throws(WebhooksError) -> [String] {
+        try check(trigger, definedAs: expected)
         let now = wallClockMillis()
         let payloads = events.map { WebhookPayload(source: trigger.source, trigger: trigger.name, event: $0, createdAtMillis: now) }
         try enqueue(payloads)
@@ -179,9 +186,21 @@ public actor Deliverer<C: Clock> where C.Duration == Duration {
     /// Attaches (or re-attaches) a trigger's state after priming: enqueues its catch-up
     /// deliveries and records its matching keys and checkpoint in one durable write
     /// (``Outbox/resume(_:enqueue:matchingKeys:checkpoint:)``), then schedules the deliveries.
-    public func resume(_ id: TriggerID, enqueue payloads: [WebhookPayload], matchingKeys: Set<String>, checkpoint: UInt64)
-        throws(WebhooksError) {
+    ///
+    /// - Parameter expected: as in ``enqueue(_:for:definedAs:)``.
+    public func resume(
+        _ id: TriggerID, enqueue payloads: [WebhookPayload], matchingKeys: Set<String>, checkpoint: UInt64,
+        definedAs expected: StoredTrigger? = nil
+    ) throws(WebhooksError) {
+        try check(id, definedAs: expected)
         schedule(try outbox.resume(id, enqueue: payloads, matchingKeys: matchingKeys, checkpoint: checkpoint))
+    }
+
+    /// Refuses work computed for a definition that is no longer the stored one. Checked on the
+    /// actor, which alone creates and deletes triggers, so nothing changes between this and the write.
+    private func check(_ id: TriggerID, definedAs expected: StoredTrigger?) throws(WebhooksError) {
+        guard let expected, outbox.trigger(id) != expected else { return }
+        throw WebhooksError(.unknownTrigger, "trigger '\(id.name)' on source '\(id.source)' was deleted or replaced")
     }
 
     // MARK: Status and dead letters

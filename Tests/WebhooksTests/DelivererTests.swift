@@ -391,4 +391,31 @@ struct FixedResolver: HostResolver {
         #expect(deliveries.map(\.mz) == [7, 8])
         #expect(ids[0] == WebhookPayload.eventID(source: "trades", trigger: "big", keyText: "[1]", mzTimestamp: 7, eventType: .fire))
     }
+
+    /// A trigger deleted and created again under the same name gets nothing computed for the old
+    /// definition: the old trigger's task may still be finishing a batch when the new one exists.
+    @Test func workForAReplacedDefinitionIsRefused() async throws {
+        let directory = TemporaryDirectory()
+        let deliverer = try makeDeliverer(directory, configuration())
+        let old = stored(port: 9)
+        try await deliverer.createTrigger(old)
+        try await deliverer.deleteTrigger(trigger)
+        var new = old
+        new.fire = #"{"qty":{"_gt":99}}"#
+        new.createdAtMillis = 1
+        try await deliverer.createTrigger(new)
+        let payload = samplePayload(key: 1, mz: 1)
+        await #expect(throws: WebhooksError.self) {
+            try await deliverer.resume(trigger, enqueue: [payload], matchingKeys: ["[1]"], checkpoint: 1, definedAs: old)
+        }
+        #expect(deliverer.outbox.pending().isEmpty)
+        #expect(deliverer.outbox.matchingKeys(trigger).isEmpty)
+        #expect(deliverer.outbox.checkpoint(trigger) == nil)
+        // The current definition is accepted; so is a caller that does not say which it used.
+        try await deliverer.resume(trigger, enqueue: [payload], matchingKeys: ["[1]"], checkpoint: 1, definedAs: new)
+        #expect(deliverer.outbox.pending().map(\.payload.eventID) == [payload.eventID])
+        #expect(deliverer.outbox.matchingKeys(trigger) == ["[1]"])
+        try await deliverer.enqueue([samplePayload(key: 2, mz: 2)])
+        #expect(deliverer.outbox.pending().count == 2)
+    }
 }

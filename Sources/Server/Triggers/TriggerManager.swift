@@ -99,6 +99,9 @@ public actor TriggerManager: TriggerService {
                     do {
                         try await self.forward(id) { failures = 0 }
                         return
+                    } catch let error as WebhooksError where error.code == .unknownTrigger {
+                        // Deleted, or replaced by a new trigger of the same name, which has its own task.
+                        return
                     } catch let error as ServerError where error.code == .invalidTrigger {
                         // The stored definition no longer fits the schema: retrying cannot help.
                         self.logger.error("webhook trigger \(id) cannot run: \(error.message)")
@@ -148,7 +151,7 @@ public actor TriggerManager: TriggerService {
                 createdAtMillis: now))
         }
         let matching = Set(start.matching.map { WebhookPayload.keyText($0.keyValues) })
-        try await deliverer.resume(id, enqueue: payloads, matchingKeys: matching, checkpoint: start.timestamp)
+        try await deliverer.resume(id, enqueue: payloads, matchingKeys: matching, checkpoint: start.timestamp, definedAs: stored)
         attached()
         logger.info("webhook trigger \(id) attached", metadata: [
             "matching": "\(matching.count)", "catch_up_events": "\(payloads.count)", "resumed": "\(checkpoint != nil)",
@@ -158,7 +161,7 @@ public actor TriggerManager: TriggerService {
         while true {
             let batch = try await start.events.nextBatch(limit: 4096)
             if batch.isEmpty { return }
-            try await deliverer.enqueue(batch, for: id)
+            try await deliverer.enqueue(batch, for: id, definedAs: stored)
         }
     }
 
