@@ -420,7 +420,7 @@ extension Datum {
 
     /// 32 hex digits, hyphens anywhere between groups of 4, optional braces (as `uuid_in`).
     static func parseUUID(_ bytes: ArraySlice<UInt8>) throws(PostgresError) -> UUID {
-        if bytes.count == 36, let uuid = bytes.withUnsafeBufferPointer(Datum.canonicalUUID) { return uuid }
+        if let uuid = bytes.withUnsafeBufferPointer(Datum.canonicalUUID) { return uuid }
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let ok = withUnsafeMutableBytes(of: &value) { out -> Bool in
             var body = bytes[...]
@@ -504,15 +504,8 @@ extension Datum {
         return invalid & 0xF0 == 0 ? UUID(uuid: value) : nil
     }
 
-    /// Each byte's hex digit value, or 0xFF.
-    private static let hexNibbles: [UInt8] = (0...255).map { byte in
-        switch UInt8(byte) {
-        case 0x30...0x39: UInt8(byte) - 0x30
-        case 0x41...0x46: UInt8(byte) - 0x41 + 10
-        case 0x61...0x66: UInt8(byte) - 0x61 + 10
-        default: 0xFF
-        }
-    }
+    /// Each byte's ``hexValue(_:)``, or 0xFF.
+    private static let hexNibbles: [UInt8] = (0...255).map { hexValue(UInt8($0)) ?? 0xFF }
 
     /// `String(validating:as:)` without its cost on ASCII: the generic validator is not specialized
     /// and looks up type metadata on every call (6% of a COPY decode); ASCII needs no validation.
